@@ -1,0 +1,51 @@
+# Gehoor — two commands for a fresh machine:
+#   make run    set up, train if needed, start everything (SQLite, no servers needed)
+#   make test   set up, then run every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+BIN := $(VENV)/bin
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export GEHOOR_TRACKER_DB ?= $(CURDIR)/var/tracker.db
+export GEHOOR_ACTION_URL ?= http://127.0.0.1:$(or $(GEHOOR_ACTION_PORT),5055)/webhook
+
+.PHONY: help setup run test train validate test-unit test-stories bench clean
+
+help:
+	@echo "make run    set up, train if needed, start the bot, review app and chat demo"
+	@echo "make test   set up and run every test"
+	@echo "make bench  run the benchmark scripts"
+
+setup:
+	@bash scripts/setup.sh
+	@if [ -x scripts/build-web.sh ]; then bash scripts/build-web.sh; fi
+
+run: setup
+	@$(BIN)/gehoor run
+
+train: setup
+	@$(BIN)/gehoor train
+
+validate: setup
+	$(BIN)/rasa data validate --fail-on-warnings
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+test: setup
+	@if [ -x scripts/install-browser.sh ]; then bash scripts/install-browser.sh; fi
+	$(BIN)/rasa data validate --fail-on-warnings
+	$(BIN)/gehoor train
+	$(BIN)/python -m pytest tests; code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$code
+	$(MAKE) --no-print-directory test-stories
+
+test-stories:
+	rm -rf results/stories
+	$(BIN)/rasa test core --stories tests/test_stories.yml --fail-on-prediction-errors \
+	  --out results/stories --model models
+
+bench: setup
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf results .pytest_cache

@@ -1,0 +1,1 @@
+"""Rasa SDK custom actions: thin adapters from the tracker to bot/listening and bot/store."""

@@ -1,0 +1,154 @@
+"""`action_ask_<slot>`: how the feedback form asks each question.
+
+The words come from bot.listening: an acknowledgement that reflects what this customer
+just said, then exactly one open question for the dimension the planner chose.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.listening import compose_followup, compose_reason_question, resummarise, summarise
+
+from actions.conversation import (
+    DIMENSION_SLOTS,
+    conversation_state,
+    is_injection,
+    language_events,
+    language_of,
+    latest_intent,
+    latest_text,
+    persist,
+    say,
+    score_buttons,
+    turn_index,
+    yes_no_buttons,
+)
+
+# After these, the question is asked again without reflecting the customer's message.
+NOT_AN_ANSWER = {"why_ask", "out_of_scope", "abuse", "nlu_fallback", "request_human", "stop"}
+
+
+def answer_to_reflect(tracker: Tracker) -> str | None:
+    text = latest_text(tracker)
+    if not text.strip() or is_injection(text) or latest_intent(tracker) in NOT_AN_ANSWER:
+        return None
+    if tracker.latest_action_name not in (None, "action_listen", "validate_feedback_form",
+                                          "feedback_form"):
+        return None  # re-asking after an interruption handled by another action
+    return text
+
+
+class AskAction(Action, ABC):
+    """Base: say something, set the language, store the story."""
+
+    slot: Text = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    @abstractmethod
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> List[Dict[str, Any]]:
+        """Utter the question; return extra events."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[str, Any]]:
+        language = language_of(tracker)
+        events = language_events(tracker, language) + self.ask(dispatcher, tracker, language)
+        await persist(tracker, dispatcher, events)
+        return events
+
+
+class AskScore(AskAction):
+    slot = "score_answer"
+
+    def ask(self, dispatcher, tracker, language):
+        ambiguous = tracker.get_slot("score_ambiguous")
+        if ambiguous and tracker.get_slot("score_answer") is None and len(ambiguous) >= 2:
+            say(dispatcher, "score_ambiguous", language, a=ambiguous[0], b=ambiguous[-1],
+                buttons=[{"title": str(n), "payload": str(n)} for n in ambiguous])
+        elif tracker.get_slot("score_attempts"):
+            say(dispatcher, "ask_score_retry", language, buttons=score_buttons())
+        else:
+            say(dispatcher, "ask_score", language, variant=1 if tracker.get_slot("opened_with_story") else 0,
+                buttons=score_buttons())
+        return []
+
+
+class AskReason(AskAction):
+    slot = "answer_reason"
+
+    def ask(self, dispatcher, tracker, language):
+        dispatcher.utter_message(text=compose_reason_question(conversation_state(tracker, language)))
+        return []
+
+
+def _follow_up_action(dimension: str) -> type:
+    """action_ask_answer_<dimension>: reflect the last answer, then the planner's question."""
+
+    def ask(self, dispatcher, tracker, language):
+        state = conversation_state(tracker, language)
+        dispatcher.utter_message(text=compose_followup(state, dimension, answer_to_reflect(tracker)))
+        return []
+
+    return type(f"Ask_{dimension}", (AskAction,), {"slot": DIMENSION_SLOTS[dimension], "ask": ask})
+
+
+AskSituation = _follow_up_action("situation")
+AskExpectation = _follow_up_action("expectation")
+AskImpact = _follow_up_action("impact")
+AskPriority = _follow_up_action("priority")
+AskInOurPlace = _follow_up_action("in_our_place")
+AskBlindSpot = _follow_up_action("blind_spot")
+
+
+class AskSummaryFeedback(AskAction):
+    slot = "summary_feedback"
+
+    def ask(self, dispatcher, tracker, language):
+        summary = summarise(conversation_state(tracker, language))
+        dispatcher.utter_message(text=summary, buttons=yes_no_buttons(language))
+        return [SlotSet("summary", summary)]
+
+
+class AskCorrection(AskAction):
+    slot = "correction"
+
+    def ask(self, dispatcher, tracker, language):
+        say(dispatcher, "ask_correction", language, variant=turn_index(tracker))
+        return []
+
+
+class AskResummaryFeedback(AskAction):
+    slot = "resummary_feedback"
+
+    def ask(self, dispatcher, tracker, language):
+        summary = resummarise(conversation_state(tracker, language), tracker.get_slot("correction") or "")
+        dispatcher.utter_message(text=summary, buttons=yes_no_buttons(language))
+        return [SlotSet("summary", summary)]
+
+
+class AskContactConsent(AskAction):
+    slot = "contact_consent"
+
+    def ask(self, dispatcher, tracker, language):
+        say(dispatcher, "offer_follow_up", language, variant=1 if tracker.get_slot("unresolved_question") else 0,
+            buttons=yes_no_buttons(language))
+        return []
+
+
+class AskContactDetails(AskAction):
+    slot = "contact_details"
+
+    def ask(self, dispatcher, tracker, language):
+        if tracker.get_slot("contact_attempts") and latest_intent(tracker) not in NOT_AN_ANSWER \
+                and tracker.get_slot("contact_consent") is not None:
+            say(dispatcher, "contact_invalid", language)
+        else:
+            say(dispatcher, "ask_contact", language)
+        return []

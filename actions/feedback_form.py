@@ -1,0 +1,204 @@
+"""The feedback form: validation of every answer, and the planner-driven list of questions.
+
+domain.yml lists every slot the form can ask; `required_slots` narrows that list turn by
+turn with the listening planner (bot.listening.plan_next_dimension), so which follow-up
+comes next is decided by what the customer has and has not told yet.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from bot.contact import InvalidContact, parse_contact
+from bot.listening import (
+    analyze,
+    interpret_confirmation,
+    needs_follow_up_offer,
+    parse_score,
+    plan_next_dimension,
+)
+
+from actions.conversation import (
+    DIMENSION_SLOTS,
+    SLOT_DIMENSIONS,
+    conversation_state,
+    is_injection,
+    language_of,
+    latest_intent,
+)
+
+NO_CONTACT = "not_given"  # contact_details marker: the customer gave none (declined or invalid)
+
+
+def _blank(value: Any) -> bool:
+    return not isinstance(value, str) or not value.strip()
+
+
+class ValidateFeedbackForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_feedback_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+        tracker: Tracker, domain: DomainDict,
+    ) -> List[Text]:
+        if tracker.get_slot("handoff_requested"):
+            return ["contact_details"]
+
+        base = ["score_answer", "answer_reason"]
+        if tracker.get_slot("opened_with_story"):
+            base.reverse()
+        state = conversation_state(tracker)
+        slots = base + [DIMENSION_SLOTS[dim] for dim in state.asked]
+        if any(tracker.get_slot(slot) is None for slot in slots):
+            return slots
+
+        next_dimension = plan_next_dimension(state)
+        if next_dimension is not None:
+            return slots + [DIMENSION_SLOTS[next_dimension]]
+
+        slots.append("summary_feedback")
+        if tracker.get_slot("summary_confirmed") is False:
+            slots += ["correction", "resummary_feedback"]
+        if tracker.get_slot("summary_feedback") is None:
+            return slots
+        if needs_follow_up_offer(state) or tracker.get_slot("unresolved_question"):
+            slots.append("contact_consent")
+            if tracker.get_slot("contact_consent") is True:
+                slots.append("contact_details")
+        return slots
+
+    # --- score -----------------------------------------------------------------
+
+    def validate_score_answer(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if _blank(value) or is_injection(value):
+            return {"score_answer": None}
+        result = parse_score(value)
+        if result.value is not None:
+            return {"score_answer": value, "score": float(result.value), "score_ambiguous": None}
+        if result.candidates and not tracker.get_slot("score_ambiguous"):
+            return {"score_answer": None, "score_ambiguous": list(result.candidates)}
+        if result.refused or result.out_of_range:  # respected, never looped
+            return {"score_answer": value, "score": None}
+
+        events: Dict[Text, Any] = {}
+        # A story instead of a number is the story: keep it, do not ask for it again.
+        if tracker.get_slot("answer_reason") is None and latest_intent(tracker) == "inform":
+            analysis = analyze(value, previous_language=tracker.get_slot("language"))
+            if not analysis.vague:
+                events.update(answer_reason=value, opened_with_story=True)
+        attempts = int(tracker.get_slot("score_attempts") or 0)
+        if attempts >= 1 or tracker.get_slot("score_ambiguous"):
+            return {**events, "score_answer": value, "score": None}  # asked twice: move on
+        return {**events, "score_answer": None, "score_attempts": attempts + 1}
+
+    # --- the story and the follow-ups ---------------------------------------------
+
+    def _validate_answer(self, slot: Text, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+        if _blank(value) or is_injection(value):
+            return {slot: None}
+        events: Dict[Text, Any] = {slot: value}
+        dimension = SLOT_DIMENSIONS[slot]
+        asked = list(tracker.get_slot("followups_asked") or [])
+        if dimension != "reason" and dimension not in asked:
+            events["followups_asked"] = asked + [dimension]
+        analysis = analyze(value, previous_language=tracker.get_slot("language"))
+        if analysis.done_signal or latest_intent(tracker) == "done":
+            events["followups_done"] = True
+        return events
+
+    def validate_answer_reason(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("answer_reason", value, tracker)
+
+    def validate_answer_situation(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("answer_situation", value, tracker)
+
+    def validate_answer_expectation(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("answer_expectation", value, tracker)
+
+    def validate_answer_impact(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("answer_impact", value, tracker)
+
+    def validate_answer_priority(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("answer_priority", value, tracker)
+
+    def validate_answer_in_our_place(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("answer_in_our_place", value, tracker)
+
+    def validate_answer_blind_spot(self, value, dispatcher, tracker, domain):
+        return self._validate_answer("answer_blind_spot", value, tracker)
+
+    # --- verification --------------------------------------------------------------
+
+    def validate_summary_feedback(self, value, dispatcher, tracker, domain):
+        if _blank(value) or is_injection(value):
+            return {"summary_feedback": None}
+        verdict, correction = interpret_confirmation(value)
+        intent = latest_intent(tracker)
+        if verdict == "yes" or (verdict == "unclear" and intent == "affirm"):
+            return {"summary_feedback": value, "summary_confirmed": True}
+        if verdict == "correction":
+            return {"summary_feedback": value, "summary_confirmed": False, "correction": correction or value}
+        if verdict == "no" or intent == "deny":
+            return {"summary_feedback": value, "summary_confirmed": False}
+        # Neither yes nor no: the customer added or changed something — that is a correction.
+        return {"summary_feedback": value, "summary_confirmed": False, "correction": value}
+
+    def validate_correction(self, value, dispatcher, tracker, domain):
+        if _blank(value) or is_injection(value):
+            return {"correction": None}
+        return {"correction": value}
+
+    def validate_resummary_feedback(self, value, dispatcher, tracker, domain):
+        if _blank(value) or is_injection(value):
+            return {"resummary_feedback": None}
+        verdict, correction = interpret_confirmation(value)
+        if verdict == "yes" or (verdict == "unclear" and latest_intent(tracker) == "affirm"):
+            return {"resummary_feedback": value, "summary_confirmed": True}
+        events: Dict[Text, Any] = {"resummary_feedback": value, "summary_confirmed": False}
+        addition = correction if verdict == "correction" else (value if verdict == "unclear" else None)
+        if addition:  # re-summarised once already: keep what they add, do not loop
+            events["correction"] = f"{tracker.get_slot('correction')}\n{addition}"
+        return events
+
+    # --- respond and help ------------------------------------------------------------
+
+    def validate_contact_consent(self, value, dispatcher, tracker, domain):
+        if _blank(value) or is_injection(value):
+            return {"contact_consent": None}
+        try:  # "ja, mail me op jan@example.nl" answers both questions at once
+            contact = parse_contact(value)
+            return {"contact_consent": True, "contact_details": contact.value, "contact_kind": contact.kind}
+        except InvalidContact:
+            pass
+        verdict, _ = interpret_confirmation(value)
+        intent = latest_intent(tracker)
+        if verdict == "yes" or intent == "affirm":
+            return {"contact_consent": True}
+        if verdict == "no" or intent in ("deny", "dont_know", "done"):
+            return {"contact_consent": False}
+        attempts = int(tracker.get_slot("contact_attempts") or 0)
+        if attempts >= 1:
+            return {"contact_consent": False}
+        return {"contact_consent": None, "contact_attempts": attempts + 1}
+
+    def validate_contact_details(self, value, dispatcher, tracker, domain):
+        if _blank(value) or is_injection(value):
+            return {"contact_details": None}
+        try:
+            contact = parse_contact(value)
+            return {"contact_details": contact.value, "contact_kind": contact.kind, "contact_consent": True}
+        except InvalidContact:
+            pass
+        verdict, _ = interpret_confirmation(value)
+        if verdict == "no" or latest_intent(tracker) in ("deny", "dont_know"):
+            return {"contact_details": NO_CONTACT, "contact_kind": None}
+        attempts = int(tracker.get_slot("contact_attempts") or 0) + 1
+        if attempts >= 3:
+            return {"contact_details": NO_CONTACT, "contact_kind": None, "contact_attempts": attempts}
+        return {"contact_details": None, "contact_attempts": attempts}

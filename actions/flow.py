@@ -1,0 +1,213 @@
+"""Opening, closing and the "anywhere in the flow" actions (data/rules.yml routes to them)."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.listening import acknowledge, analyze, parse_score
+
+from actions.conversation import (
+    DIMENSION_SLOTS,
+    is_injection,
+    language_events,
+    language_of,
+    latest_intent,
+    latest_text,
+    persist,
+    say,
+    turn_index,
+)
+from actions.feedback_form import NO_CONTACT
+from actions.story_sink import reference_for_events
+
+FINISHED = ("complete", "abandoned", "handed_off")
+
+
+class SpeakingAction(Action, ABC):
+    """Base for actions that say something: language follows the customer; the story is stored."""
+
+    key: Text = ""  # catalogue key said by the default respond()
+
+    @abstractmethod
+    def name(self) -> Text:
+        """The action's name in domain.yml."""
+
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> List[Dict[str, Any]]:
+        say(dispatcher, self.key, language, variant=turn_index(tracker))
+        return []
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[str, Any]]:
+        language = language_of(tracker)
+        events = language_events(tracker, language) + self.respond(dispatcher, tracker, language)
+        await persist(tracker, dispatcher, events)
+        return events
+
+
+class ActionOpening(SpeakingAction):
+    """First message of a session: say who we are; keep a score or a story the customer opened with."""
+
+    def name(self) -> Text:
+        return "action_opening"
+
+    def respond(self, dispatcher, tracker, language):
+        events: List[Dict[str, Any]] = [SlotSet("story_status", "in_progress")]
+        text = latest_text(tracker)
+        intent = latest_intent(tracker)
+        if not text.strip() or is_injection(text):
+            say(dispatcher, "intro", language)
+            return events
+
+        score = parse_score(text)
+        analysis = analyze(text, previous_language=language)
+        if score.value is not None or score.candidates:
+            say(dispatcher, "intro", language)
+            if score.value is not None:
+                events += [SlotSet("score_answer", text), SlotSet("score", float(score.value))]
+            else:
+                events.append(SlotSet("score_ambiguous", list(score.candidates)))
+        elif intent == "out_of_scope":
+            say(dispatcher, "intro", language)
+            say(dispatcher, "cannot_answer", language)
+            events.append(SlotSet("unresolved_question", True))
+        elif intent == "inform" and not analysis.vague:
+            # The first message is the story: acknowledge it and do not ask for it again.
+            say(dispatcher, "intro_after_story", language, acknowledgement=acknowledge(text, analysis, language))
+            events += [SlotSet("answer_reason", text), SlotSet("opened_with_story", True)]
+        else:
+            say(dispatcher, "intro", language)
+        return events
+
+
+class ActionClose(SpeakingAction):
+    def name(self) -> Text:
+        return "action_close"
+
+    async def run(self, dispatcher, tracker, domain):
+        language = language_of(tracker)
+        handed_off = bool(tracker.get_slot("handoff_requested"))
+        events = language_events(tracker, language) + [
+            SlotSet("story_status", "handed_off" if handed_off else "complete"),
+            SlotSet("end_reason", "handed_off" if handed_off else "completed"),
+        ]
+        # The reference is derived from the session, so it is known before the story is written.
+        reference = reference_for_events(tracker.sender_id, tracker.events)
+        if tracker.get_slot("story_status") in FINISHED:
+            say(dispatcher, "after_close", language, reference=reference)
+        else:
+            say(dispatcher, "close", language, reference=reference)
+        await persist(tracker, dispatcher, events)
+        return events
+
+
+class ActionStop(SpeakingAction):
+    key = "stop"
+
+    def name(self) -> Text:
+        return "action_stop"
+
+    def respond(self, dispatcher, tracker, language):
+        say(dispatcher, "stop", language)
+        events: List[Dict[str, Any]] = [ActiveLoop(None), SlotSet("requested_slot", None)]
+        if tracker.get_slot("story_status") not in FINISHED:
+            events += [SlotSet("story_status", "abandoned"), SlotSet("end_reason", "customer_stopped")]
+        return events
+
+
+class ActionExplainWhy(SpeakingAction):
+    key = "why_ask"
+
+    def name(self) -> Text:
+        return "action_explain_why"
+
+
+class ActionCannotAnswer(SpeakingAction):
+    key = "cannot_answer"
+
+    def name(self) -> Text:
+        return "action_cannot_answer"
+
+    def respond(self, dispatcher, tracker, language):
+        say(dispatcher, "cannot_answer", language)
+        return [SlotSet("unresolved_question", True)]
+
+
+class ActionRespondCalmly(SpeakingAction):
+    key = "calm"
+
+    def name(self) -> Text:
+        return "action_respond_calmly"
+
+
+class ActionHandoff(SpeakingAction):
+    """The customer wants a person: say clearly what happens, flag the story, ask how to reach them."""
+
+    def name(self) -> Text:
+        return "action_handoff"
+
+    def respond(self, dispatcher, tracker, language):
+        contact = tracker.get_slot("contact_details")
+        known = bool(contact) and contact != NO_CONTACT
+        say(dispatcher, "handoff_known_contact" if known else "handoff", language)
+        events = [
+            SlotSet("handoff_requested", True),
+            SlotSet("story_status", "handed_off"),
+            SlotSet("end_reason", "handed_off"),
+            SlotSet("contact_consent", True),
+        ]
+        if contact == NO_CONTACT:  # declined earlier; asking for a person changes that
+            events += [SlotSet("contact_details", None), SlotSet("contact_attempts", 0)]
+        return events
+
+
+class ActionClarify(SpeakingAction):
+    """Gibberish or an empty message: one gentle clarification, then move on."""
+
+    def name(self) -> Text:
+        return "action_clarify"
+
+    def respond(self, dispatcher, tracker, language):
+        requested = tracker.get_slot("requested_slot")
+        if requested and tracker.get_slot("clarified_slot") != requested:
+            say(dispatcher, "clarify", language, variant=turn_index(tracker))
+            return [SlotSet("clarified_slot", requested)]
+        # Already asked once for this question: accept what we have and go on.
+        say(dispatcher, "dont_know_ok", language, variant=turn_index(tracker))
+        text = latest_text(tracker)
+        if requested == "score_answer":
+            return [SlotSet("score_answer", text or "-"), SlotSet("score", None)]
+        if requested in DIMENSION_SLOTS.values():
+            dimension = next(d for d, s in DIMENSION_SLOTS.items() if s == requested)
+            asked = list(tracker.get_slot("followups_asked") or [])
+            events = [SlotSet(requested, text or "-")]
+            if dimension != "reason" and dimension not in asked:
+                events.append(SlotSet("followups_asked", asked + [dimension]))
+            return events
+        if requested in ("summary_feedback", "resummary_feedback"):
+            return [SlotSet(requested, text or "-")]
+        if requested == "correction":
+            return [SlotSet("correction", text or "-")]
+        if requested == "contact_consent":
+            return [SlotSet("contact_consent", False)]
+        if requested == "contact_details":
+            return [SlotSet("contact_details", NO_CONTACT)]
+        return []
+
+
+class ActionFallback(SpeakingAction):
+    """Rasa's core fallback: a message no rule expects, e.g. after the conversation ended."""
+
+    def name(self) -> Text:
+        return "action_fallback"
+
+    def respond(self, dispatcher, tracker, language):
+        if tracker.get_slot("story_status") in FINISHED:
+            say(dispatcher, "after_close", language, reference=reference_for_events(tracker.sender_id, tracker.events))
+        else:
+            say(dispatcher, "fallback", language)
+        return []

@@ -1,0 +1,11 @@
+"""Rasa input channels for Gehoor (the only package besides actions/ that imports Rasa).
+
+* ``bot.channels.socketio.SocketIOInput`` — the website widget (Rasa's socket.io channel, hardened)
+* ``bot.channels.rest_token.TokenRestInput`` — REST with a bearer token
+* ``bot.channels.messenger.MessengerInput`` — Facebook Messenger
+* ``bot.channels.telegram.TelegramInput`` — Telegram (no network at start-up)
+* ``bot.channels.slack.SlackInput`` — Rasa's Slack connector, configured from the environment
+* ``bot.channels.twilio.TwilioInput`` — Rasa's Twilio connector plus X-Twilio-Signature checks
+
+See docs/channels.md. Import the submodules directly; this package imports nothing.
+"""

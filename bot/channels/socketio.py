@@ -1,0 +1,181 @@
+"""The website widget's channel (``bot.channels.socketio.SocketIOInput``): Rasa's
+socket.io channel with input checks in front of Rasa's own event handlers.
+
+It *is* Rasa's ``SocketIOInput`` (same events, same ``session_persistence`` rooms, same
+``jwt_key``/``jwt_method`` signed sessions, stored channel name ``socketio``); this
+subclass wraps Rasa's handlers to add:
+
+* ``allowed_origins`` / ``GEHOOR_WIDGET_ORIGINS`` (comma-separated): a socket.io
+  connection from another ``Origin`` is refused. WebSockets are not covered by CORS,
+  so Rasa's ``--cors`` alone does not stop another website from talking to the bot.
+  Empty or ``*`` allows any origin (development).
+* session ids must be 32 lowercase hex characters (what Rasa and the widget generate):
+  a client cannot pick ``messenger:123`` as its session id and write into someone
+  else's conversation; a malformed id in ``session_request`` gets a fresh session.
+* a message must be a string of at most ``max_message_chars`` (4000) characters;
+  metadata (``customData``) must be a small flat object (≤ 20 keys, string values
+  ≤ 500 characters); anything else is dropped with a log line and never stored.
+* at most ``max_messages_per_minute`` (30) messages per connection.
+* socket.io packets larger than the body limit (64 KB) are refused by the server.
+
+Settings: ``jwt_key`` / ``GEHOOR_WIDGET_JWT_KEY`` and ``jwt_method`` /
+``GEHOOR_WIDGET_JWT_METHOD`` for signed sessions (the widget passes the token as
+``auth: {token}``); ``allowed_origins`` / ``GEHOOR_WIDGET_ORIGINS``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections import defaultdict, deque
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
+from sanic import Blueprint
+
+from bot.channels import common
+
+logger = logging.getLogger("gehoor.channels.socketio")
+
+CHANNEL = "socketio"
+SESSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+MAX_METADATA_KEYS = 20
+MAX_METADATA_KEY_CHARS = 64
+MAX_METADATA_VALUE_CHARS = 500
+
+
+def sanitize_metadata(raw: Any) -> Optional[Dict[str, Any]]:
+    """A flat, bounded copy of the widget's metadata, or None when it is not an object."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        return None
+    clean: Dict[str, Any] = {}
+    for key, value in list(raw.items())[:MAX_METADATA_KEYS]:
+        if not isinstance(key, str) or not key or len(key) > MAX_METADATA_KEY_CHARS:
+            continue
+        if isinstance(value, str):
+            clean[key] = value[:MAX_METADATA_VALUE_CHARS]
+        elif isinstance(value, (bool, int, float)) or value is None:
+            clean[key] = value
+    return clean
+
+
+def parse_origins(raw: Any) -> List[str]:
+    if not raw:
+        return []
+    items = raw if isinstance(raw, list) else str(raw).split(",")
+    origins = [str(item).strip().rstrip("/") for item in items if str(item).strip()]
+    return [] if "*" in origins else origins
+
+
+class SocketIOInput(RasaSocketIOInput):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        channel = cls(
+            credentials.get("user_message_evt", "user_uttered"),
+            credentials.get("bot_message_evt", "bot_uttered"),
+            credentials.get("namespace"),
+            credentials.get("session_persistence", True),
+            credentials.get("socketio_path", "/socket.io"),
+            common.setting(credentials, "jwt_key", "GEHOOR_WIDGET_JWT_KEY"),
+            common.setting(credentials, "jwt_method", "GEHOOR_WIDGET_JWT_METHOD", "HS256"),
+            credentials.get("metadata_key", "customData"),
+        )
+        channel.allowed_origins = parse_origins(common.setting(credentials, "allowed_origins", "GEHOOR_WIDGET_ORIGINS"))
+        channel.max_message_chars = int(credentials.get("max_message_chars", common.DEFAULT_MAX_MESSAGE_CHARS))
+        channel.max_messages_per_minute = int(credentials.get("max_messages_per_minute", 30))
+        channel.max_body_bytes = common.max_body_bytes(credentials)
+        return channel
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed_origins: List[str] = []
+        self.max_message_chars = common.DEFAULT_MAX_MESSAGE_CHARS
+        self.max_messages_per_minute = 30
+        self.max_body_bytes = common.DEFAULT_MAX_BODY_BYTES
+        self._recent: Dict[str, Deque[float]] = defaultdict(deque)
+
+    def _rate_limited(self, sid: str) -> bool:
+        now = time.monotonic()
+        recent = self._recent[sid]
+        while recent and now - recent[0] > 60:
+            recent.popleft()
+        if len(recent) >= self.max_messages_per_minute:
+            return True
+        recent.append(now)
+        return False
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None
+        sio.eio.max_http_buffer_size = self.max_body_bytes
+        namespace = self.namespace or "/"
+        handlers = sio.handlers[namespace]
+        rasa_connect = handlers["connect"]
+        rasa_disconnect = handlers["disconnect"]
+        rasa_session_request = handlers["session_request"]
+        rasa_message = handlers[self.user_message_evt]
+
+        async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            origin = (environ.get("HTTP_ORIGIN") or "").rstrip("/")
+            if self.allowed_origins and origin not in self.allowed_origins:
+                logger.warning("socketio: refused a connection from origin %r (allowed: %s)", origin, self.allowed_origins)
+                return False
+            allowed = await rasa_connect(sid, environ, auth if isinstance(auth, dict) else None)
+            if not allowed:
+                logger.warning("socketio: refused a connection without a valid signed-session token")
+            return allowed
+
+        async def disconnect(sid: Text) -> None:
+            self._recent.pop(sid, None)
+            await rasa_disconnect(sid)
+
+        async def session_request(sid: Text, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                data = {}
+            session_id = data.get("session_id")
+            if session_id is not None and not (isinstance(session_id, str) and SESSION_ID_RE.match(session_id)):
+                logger.warning("socketio: session_request with a malformed session id; starting a new session")
+                data = {k: v for k, v in data.items() if k != "session_id"}
+            await rasa_session_request(sid, data)
+
+        async def handle_message(sid: Text, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                logger.warning("socketio: dropped a %s that is not an object", self.user_message_evt)
+                return
+            session_id = data.get("session_id")
+            if not (isinstance(session_id, str) and SESSION_ID_RE.match(session_id)):
+                logger.warning("socketio: dropped a message with a missing or malformed session id")
+                return
+            message = data.get("message")
+            if not isinstance(message, str) or len(message) > self.max_message_chars:
+                logger.warning("socketio: dropped a message that is not a string of at most %d characters", self.max_message_chars)
+                return
+            metadata = sanitize_metadata(data.get(self.metadata_key))
+            if metadata is None:
+                logger.warning("socketio: dropped a message whose %s is not an object", self.metadata_key)
+                return
+            if self._rate_limited(sid):
+                logger.warning("socketio: dropped a message from %s: more than %d a minute", sid, self.max_messages_per_minute)
+                return
+            await rasa_message(sid, {"session_id": session_id, "message": message, self.metadata_key: metadata})
+
+        sio.on("connect", connect, namespace=self.namespace)
+        sio.on("disconnect", disconnect, namespace=self.namespace)
+        sio.on("session_request", session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, handle_message, namespace=self.namespace)
+        return webhook

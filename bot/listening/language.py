@@ -1,0 +1,68 @@
+"""Language detection: nl or en, from function words and common customer words.
+
+Deterministic and cheap (no spaCy). Short or neutral messages ("ok", "8", "👍") keep
+the previous language, so a conversation only switches when the customer clearly does.
+"""
+from __future__ import annotations
+
+import re
+
+from .nlp import LANGUAGES, fold
+
+_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
+# Dutch spelling patterns that rarely occur in English words
+_NL_SHAPE = re.compile(r"(?:ij|oe[^sy]|aa|uu|sch|eeu|ui)")
+
+
+def _default(previous: str | None) -> str:
+    if previous in LANGUAGES:
+        return previous
+    try:
+        from bot.config import default_language
+
+        lang = default_language()
+    except Exception:  # pragma: no cover - config is optional for this package
+        lang = "nl"
+    return lang if lang in LANGUAGES else "nl"
+
+
+def language_scores(text: str) -> dict[str, int]:
+    """Marker-word hits per language (for explaining a decision)."""
+    from .lexicon import resources
+
+    markers = resources().markers
+    tokens = _TOKEN.findall(fold(text or "").replace("’", "'"))
+    scores = {lang: 0 for lang in LANGUAGES}
+    for tok in tokens:
+        for lang in LANGUAGES:
+            if tok in markers[lang]:
+                scores[lang] += 1
+    return scores
+
+
+def detect_language(text: str, previous: str | None = None) -> str:
+    """Return "nl" or "en" for ``text``; ties and short neutral texts keep ``previous``.
+
+    A message of one or two words must contain at least two marker words more of the
+    other language to switch ("thank you" switches, "yes" or "ok" does not).
+    """
+    fallback = _default(previous)
+    folded = fold(text or "").replace("’", "'")
+    tokens = _TOKEN.findall(folded)
+    if not tokens:
+        return fallback
+    scores = language_scores(text)
+    nl, en = scores["nl"], scores["en"]
+    if len(tokens) >= 4:
+        # weak tie-breaker: Dutch letter patterns in words no list knows
+        shape = sum(1 for t in tokens if _NL_SHAPE.search(t) and t not in ("you", "your", "yours", "soon", "too", "good", "food", "book"))
+        nl_total, en_total = nl * 2 + shape, en * 2
+    else:
+        nl_total, en_total = nl * 2, en * 2
+    diff = nl_total - en_total
+    needed = 4 if len(tokens) <= 2 else 2
+    if diff >= needed:
+        return "nl"
+    if -diff >= needed:
+        return "en"
+    return fallback

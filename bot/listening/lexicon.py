@@ -1,0 +1,170 @@
+"""Loading the aspect lexicon (lexicon.yml) and the language signals (signals.yml).
+
+Both files are plain YAML so a company can configure them without retraining:
+``GEHOOR_LEXICON`` and ``GEHOOR_SIGNALS`` override their paths. Call ``reload()`` after
+changing a file or an environment variable in a running process.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .nlp import LANGUAGES, TermIndex, fold, get_nlp
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_LEXICON = HERE / "lexicon.yml"
+DEFAULT_SIGNALS = HERE / "signals.yml"
+
+REQUIRED_ASPECTS = (
+    "delivery", "customer_service", "waiting_time", "price_billing", "product_quality",
+    "website_app", "staff_attitude", "communication", "contract_subscription",
+    "returns_refunds",
+)
+DIMENSIONS = ("situation", "expectation", "impact", "priority", "in_our_place", "blind_spot")
+SENTIMENT_KEYS = ("positive", "strong_positive", "negative", "strong_negative",
+                  "negators", "intensifiers", "diminishers", "contrast")
+
+
+def lexicon_path() -> Path:
+    return Path(os.environ.get("GEHOOR_LEXICON") or DEFAULT_LEXICON)
+
+
+def signals_path() -> Path:
+    return Path(os.environ.get("GEHOOR_SIGNALS") or DEFAULT_SIGNALS)
+
+
+def _phrase_set(items) -> frozenset[str]:
+    return frozenset(" ".join(fold(str(i)).split()) for i in items or ())
+
+
+@dataclass
+class LanguageResources:
+    """Everything analysis needs for one language, built once."""
+
+    language: str
+    aspects: TermIndex
+    aspect_nouns: frozenset[str]  # folded terms the bot may echo back
+    aspect_labels: dict[str, str]  # aspect -> display label in this language
+    sentiment: TermIndex
+    emotions: TermIndex
+    emotion_adjectives: dict[str, str]  # folded adjective -> emotion
+    dimensions: TermIndex
+    details: TermIndex
+    repeat: TermIndex
+    repeat_exclude: TermIndex
+    questions: TermIndex
+    vague: frozenset[str]
+    dont_know: frozenset[str]
+    done: frozenset[str]
+    markers: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass
+class Resources:
+    lexicon_file: Path
+    signals_file: Path
+    aspect_names: tuple[str, ...]
+    languages: dict[str, LanguageResources]
+    markers: dict[str, frozenset[str]]
+
+
+_lock = threading.Lock()
+_cache: dict[tuple[str, str], Resources] = {}
+
+
+def _read_yaml(path: Path) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _build(lexicon_file: Path, signals_file: Path) -> Resources:
+    lex = _read_yaml(lexicon_file)
+    sig = _read_yaml(signals_file)
+    aspects = lex.get("aspects") or {}
+    if not aspects:
+        raise ValueError(f"{lexicon_file}: no 'aspects' defined")
+    markers = {lang: _phrase_set((sig.get(lang) or {}).get("language_markers")) for lang in LANGUAGES}
+    languages = {}
+    for lang in LANGUAGES:
+        nlp = get_nlp(lang)
+        s = sig.get(lang) or {}
+        aspect_entries, nouns, labels = [], set(), {}
+        for name, spec in aspects.items():
+            spec = spec or {}
+            label = (spec.get("label") or {}).get(lang) or name.replace("_", " ")
+            labels[name] = label
+            # terms of both languages, so code-switching ("mijn delivery") still matches
+            for term_lang in LANGUAGES:
+                for term in spec.get(term_lang) or ():
+                    aspect_entries.append((name, term))
+                    t = fold(str(term))
+                    if "*" not in t:
+                        nouns.add(t)
+                for term in spec.get(f"{term_lang}_match") or ():
+                    aspect_entries.append((name, term))
+        sent = s.get("sentiment") or {}
+        sent_entries = [(key, term) for key in SENTIMENT_KEYS for term in sent.get(key) or ()]
+        emo_entries, adjectives = [], {}
+        for emotion, spec in (s.get("emotions") or {}).items():
+            for term in (spec or {}).get("adjectives") or ():
+                emo_entries.append((emotion, term))
+                adjectives[" ".join(fold(term).split())] = emotion
+            for term in (spec or {}).get("terms") or ():
+                emo_entries.append((emotion, term))
+        dim_entries = [(dim, term) for dim, terms in (s.get("dimensions") or {}).items()
+                       for term in terms or ()]
+        languages[lang] = LanguageResources(
+            language=lang,
+            aspects=TermIndex(nlp, aspect_entries),
+            aspect_nouns=frozenset(nouns),
+            aspect_labels=labels,
+            sentiment=TermIndex(nlp, sent_entries),
+            emotions=TermIndex(nlp, emo_entries),
+            emotion_adjectives=adjectives,
+            dimensions=TermIndex(nlp, dim_entries),
+            details=TermIndex(nlp, [("detail", t) for t in s.get("situation_details") or ()]),
+            repeat=TermIndex(nlp, [("repeat", t) for t in s.get("repeat") or ()]),
+            repeat_exclude=TermIndex(nlp, [("exclude", t) for t in s.get("repeat_exclude") or ()]),
+            questions=TermIndex(nlp, [("question", t) for t in s.get("questions") or ()]),
+            vague=_phrase_set(s.get("vague")),
+            dont_know=_phrase_set(s.get("dont_know")),
+            done=_phrase_set(s.get("done")),
+            markers=markers[lang],
+        )
+    return Resources(lexicon_file, signals_file, tuple(aspects), languages, markers)
+
+
+def resources() -> Resources:
+    """The loaded resources for the current GEHOOR_LEXICON / GEHOOR_SIGNALS paths."""
+    key = (str(lexicon_path()), str(signals_path()))
+    res = _cache.get(key)
+    if res is None:
+        with _lock:
+            res = _cache.get(key)
+            if res is None:
+                res = _build(Path(key[0]), Path(key[1]))
+                _cache[key] = res
+    return res
+
+
+def reload() -> Resources:
+    """Forget cached lexicons (after editing a file) and load them again."""
+    with _lock:
+        _cache.clear()
+    return resources()
+
+
+def aspect_names() -> tuple[str, ...]:
+    return resources().aspect_names
+
+
+def aspect_label(aspect: str, language: str) -> str:
+    lang = language if language in LANGUAGES else "nl"
+    return resources().languages[lang].aspect_labels.get(aspect, aspect.replace("_", " "))

@@ -1,0 +1,200 @@
+"""The staff review app: `create_app()` builds the Flask app, `serve()` runs it under waitress.
+
+Security measures (see docs/review.md): login on every page/export/API route, argon2 password
+hashes, login throttling, CSRF on every form, HttpOnly + SameSite=Lax session cookie (Secure over
+TLS), strict Content-Security-Policy, autoescaped templates, no tracebacks to the browser.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Optional
+
+from flask import Flask, g, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy import select, text
+from werkzeug.exceptions import HTTPException
+
+from bot import config
+from bot.review import settings, storeapi
+from bot.review.accounts import session_stamp
+from bot.review.queries import TTLCache
+from bot.store.models import StaffUser
+
+log = logging.getLogger("gehoor.review")
+HERE = Path(__file__).resolve().parent
+ROLE_RANK = {"viewer": 0, "reviewer": 1, "admin": 2}
+PUBLIC_ENDPOINTS = {"review.login", "review.healthz", "review.readyz", "static"}
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+
+
+class TLSAwareSessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure when the request came in over HTTPS (directly, or via a
+    trusted proxy's X-Forwarded-Proto), or always when GEHOOR_REVIEW_TLS=1."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:  # noqa: D401
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            return True
+        try:
+            return request.is_secure
+        except RuntimeError:  # outside a request
+            return False
+
+
+def create_app(db_url: Optional[str] = None, testing: bool = False) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(HERE / "templates"),
+        static_folder=str(HERE / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(
+        TESTING=testing,
+        SECRET_KEY=secrets.token_hex(32) if testing else settings.secret_key(),
+        SESSION_COOKIE_NAME="gehoor_review",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.force_secure_cookies(),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours()),
+        WTF_CSRF_ENABLED=not testing,  # tests that check CSRF switch it back on
+        WTF_CSRF_TIME_LIMIT=settings.session_hours() * 3600,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        TEMPLATES_AUTO_RELOAD=False,
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    app.jinja_env.autoescape = True  # every template, whatever its extension
+    app.session_interface = TLSAwareSessionInterface()
+    if settings.trust_proxy():
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trust_proxy()
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
+
+    engine = storeapi.make_engine(db_url or config.db_url())
+    app.extensions["gehoor_engine"] = engine
+    app.extensions["gehoor_sessions"] = storeapi.session_factory(engine)
+    app.extensions["gehoor_cache"] = TTLCache(60.0)
+    CSRFProtect(app)
+
+    from bot.review import formatting, views
+
+    formatting.install(app)
+    app.register_blueprint(views.bp)
+
+    @app.before_request
+    def _load_user():
+        g.user = None
+        uid = session.get("uid")
+        if uid is not None:
+            user = db().get(StaffUser, uid)
+            if user is not None and not user.disabled and session.get("stamp") == session_stamp(user):
+                g.user = user
+            else:
+                session.clear()
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None  # None: unknown route, answered with the 404 page
+        if g.user is None:
+            nxt = request.full_path if request.method == "GET" else None
+            if nxt and nxt.endswith("?"):
+                nxt = nxt[:-1]
+            return redirect(url_for("review.login", next=nxt) if nxt and nxt != "/" else url_for("review.login"))
+        return None
+
+    @app.after_request
+    def _headers(resp):
+        h = resp.headers
+        h["Content-Security-Policy"] = CSP
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "no-referrer"
+        h["X-Frame-Options"] = "DENY"
+        h["Cross-Origin-Opener-Policy"] = "same-origin"
+        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        if request.is_secure:
+            h["Strict-Transport-Security"] = "max-age=31536000"
+        if request.endpoint != "static":
+            h["Cache-Control"] = "no-store"
+        return resp
+
+    @app.teardown_appcontext
+    def _close_db(exc):
+        s = g.pop("db", None)
+        if s is not None:
+            if exc is not None:
+                s.rollback()
+            s.close()
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(e):
+        return render_template("error.html", code=400, title="Form expired",
+                               message="This form was sent without a valid security token. "
+                                       "Go back, reload the page and try again."), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(e):
+        titles = {403: "Not allowed", 404: "Page not found", 405: "Not allowed here",
+                  413: "Too large", 400: "Bad request"}
+        messages = {
+            403: "Your role does not allow this. Ask an admin if you need access.",
+            404: "There is nothing at this address. It may have been erased, or the link is mistyped.",
+        }
+        code = e.code or 500
+        return render_template("error.html", code=code, title=titles.get(code, e.name),
+                               message=messages.get(code, e.description if code < 500 else "")), code
+
+    @app.errorhandler(Exception)
+    def _server_error(e):
+        if isinstance(e, HTTPException):
+            return _http_error(e)
+        log.exception("review app: unhandled error on %s %s", request.method, request.path)
+        s = g.get("db")
+        if s is not None:
+            s.rollback()
+        return render_template("error.html", code=500, title="Something went wrong",
+                               message="The error was logged. Try again, or tell the person who runs Gehoor."), 500
+
+    return app
+
+
+def db():
+    """The request's database session (created on first use, closed at teardown)."""
+    from flask import current_app
+
+    s = g.get("db")
+    if s is None:
+        s = g.db = current_app.extensions["gehoor_sessions"]()
+    return s
+
+
+def has_role(minimum: str) -> bool:
+    user = g.get("user")
+    return user is not None and ROLE_RANK.get(user.role, -1) >= ROLE_RANK[minimum]
+
+
+def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
+    """Migrate the store, then serve the review app with waitress (blocking)."""
+    from waitress import serve as waitress_serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    url = config.db_url()
+    engine = storeapi.make_engine(url)
+    try:
+        storeapi.migrate(engine)
+    finally:
+        engine.dispose()
+    app = create_app(url)
+    host = host or settings.review_host()
+    port = port or config.review_port()
+    log.info("review app on http://%s:%s/", host, port)
+    # Without a trusted proxy waitress drops X-Forwarded-* headers; with one (GEHOOR_REVIEW_TRUST_PROXY)
+    # they are passed on to werkzeug's ProxyFix (installed in create_app).
+    waitress_serve(app, host=host, port=port, threads=settings.review_threads(), ident="gehoor-review",
+                   clear_untrusted_proxy_headers=not settings.trust_proxy())

@@ -1,0 +1,532 @@
+"""Routes of the review app (one blueprint). Every route except /login, /healthz and /readyz
+requires a logged-in staff member (enforced in app.create_app's before_request)."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from functools import wraps
+from typing import Optional
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+    session, stream_with_context, url_for,
+)
+from sqlalchemy import delete, func, select, text
+
+from bot.review import accounts, charts, queries, storeapi
+from bot.review.accounts import audit
+from bot.review.app import db, has_role
+from bot.review.filters import BANDS, Filters, band_of
+from bot.review.highlight import highlight, mentions
+from bot.store.models import (
+    REVIEW_STATUSES, ROLES, AuditEntry, Note, StaffUser, Story, StoryTag, utcnow,
+)
+
+bp = Blueprint("review", __name__)
+
+DIMENSIONS = ("reason", "situation", "expectation", "impact", "priority", "in_our_place", "blind_spot")
+DIMENSION_LABELS = {
+    "reason": "Reason behind the score", "situation": "What happened", "expectation": "What they expected",
+    "impact": "What it meant for them", "priority": "What matters most", "in_our_place": "What they would do in our place",
+    "blind_spot": "What we are not seeing",
+}
+TAG_RE = re.compile(r"^[\w][\w .\-/&+]{0,63}$", re.UNICODE)
+REDACTED = "[redacted]"
+
+
+def require(role: str):
+    def deco(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            if not has_role(role):
+                abort(403)
+            return fn(*args, **kwargs)
+        return wrapper
+    return deco
+
+
+def actor() -> str:
+    return g.user.email if g.get("user") else "?"
+
+
+def must_redact() -> bool:
+    """Viewers see personal data redacted; reviewers and admins see it in full."""
+    return not has_role("reviewer")
+
+
+def red(value: Optional[str]) -> Optional[str]:
+    return storeapi.redact_text(value) if (value and must_redact()) else value
+
+
+def client_ip() -> str:
+    return request.remote_addr or "?"
+
+
+def safe_next(raw: Optional[str]) -> str:
+    """Only local paths: never redirect to another site after login."""
+    if not raw:
+        return url_for("review.inbox")
+    parts = urlsplit(raw)
+    if parts.scheme or parts.netloc or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+        return url_for("review.inbox")
+    return raw
+
+
+# ---------------------------------------------------------------------------- health
+@bp.get("/healthz")
+def healthz():
+    return Response("ok\n", mimetype="text/plain")
+
+
+@bp.get("/readyz")
+def readyz():
+    try:
+        with current_app.extensions["gehoor_engine"].connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        current_app.logger.warning("readyz: database not reachable", exc_info=True)
+        return Response("database not reachable\n", status=503, mimetype="text/plain")
+    return Response("ready\n", mimetype="text/plain")
+
+
+# ---------------------------------------------------------------------------- login
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if g.get("user") is not None and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")))
+    error, status = None, 200
+    email = ""
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip()[:255]
+        password = request.form.get("password") or ""
+        result = accounts.authenticate(db(), email, password, client_ip())
+        if result.user is not None:
+            session.clear()
+            session.permanent = True
+            session["uid"] = result.user.id
+            session["stamp"] = accounts.session_stamp(result.user)
+            return redirect(safe_next(request.form.get("next")))
+        if result.locked:
+            from bot.review.formatting import fmt_time
+
+            error = (f"Too many failed attempts. Logging in is blocked until {fmt_time(result.locked_until)}"
+                     " (15 minutes after the failures).")
+            status = 429
+        else:
+            error = "That e-mail address and password do not match an active staff account."
+            status = 401
+    return render_template("login.html", error=error, email=email,
+                           next=request.values.get("next", "")), status
+
+
+@bp.post("/logout")
+def logout():
+    audit(db(), actor(), "logout", f"ip:{client_ip()}")
+    db().commit()
+    session.clear()
+    flash("You are logged out.")
+    return redirect(url_for("review.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+def account():
+    error = None
+    if request.method == "POST":
+        user = db().get(StaffUser, g.user.id)
+        try:
+            accounts.HASHER.verify(user.password_hash, request.form.get("current") or "")
+        except Exception:  # noqa: BLE001
+            error = "Your current password is not right."
+        else:
+            new, again = request.form.get("new") or "", request.form.get("again") or ""
+            if new != again:
+                error = "The two new passwords differ."
+            else:
+                try:
+                    accounts.set_password(db(), user.email, new, actor=user.email)
+                except ValueError as exc:
+                    error = str(exc).capitalize() + "."
+                else:
+                    db().commit()
+                    session["stamp"] = accounts.session_stamp(user)
+                    flash("Your password is changed.")
+                    return redirect(url_for("review.account"))
+    return render_template("account.html", error=error), (400 if error else 200)
+
+
+# ---------------------------------------------------------------------------- inbox
+@bp.get("/")
+def index():
+    return redirect(url_for("review.inbox"))
+
+
+def _row_view(r) -> dict:
+    answers = r.answers if isinstance(r.answers, dict) else {}
+    story = answers.get("reason") or r.correction or r.customer_text or ""
+    return {
+        "id": r.id, "reference": r.reference, "started_at": r.started_at, "score": r.score,
+        "band": band_of(r.score), "status": r.status, "review_status": r.review_status,
+        "aspects": list(r.aspects or [])[:4], "text": red(story), "repeat": r.repeat_contact,
+        "handoff": r.handoff_requested, "consent": r.consent_to_contact, "language": r.language,
+        "channel": r.channel, "sentiment": r.sentiment, "assignee": r.assignee,
+        "follow_up": r.follow_up_state,
+    }
+
+
+@bp.get("/inbox")
+def inbox():
+    s = db()
+    filters = Filters.from_args(request.args)
+    page = queries.inbox_page(s, filters, before=request.args.get("before", ""), after=request.args.get("after", ""))
+    total = queries.count_stories(s, filters)
+    choices = queries.filter_choices(s, current_app.extensions["gehoor_cache"])
+    return render_template(
+        "inbox.html", filters=filters, rows=[_row_view(r) for r in page["rows"]], total=total,
+        older=page["older"], newer=page["newer"], choices=choices, params=filters.params(),
+        review_statuses=REVIEW_STATUSES, first_page=not (request.args.get("before") or request.args.get("after")),
+    )
+
+
+# ---------------------------------------------------------------------------- story page
+def _story_or_404(story_id: int) -> Story:
+    story = db().get(Story, story_id)
+    if story is None:
+        abort(404)
+    return story
+
+
+def story_view(story: Story) -> dict:
+    redact = must_redact()
+    answers = story.answers if isinstance(story.answers, dict) else {}
+    messages = []
+    for m in story.messages:
+        body = red(m.text) if m.role == "customer" else (storeapi.redact_text(m.text) if redact else m.text)
+        html = highlight(body, mentions(body, story.language)) if m.role == "customer" else highlight(body, [])
+        messages.append({"role": m.role, "html": html, "at": m.at})
+    meta = story.channel_metadata if isinstance(story.channel_metadata, dict) else {}
+    meta_rows = []
+    for key, value in sorted(meta.items()):
+        if isinstance(value, (dict, list)):
+            continue
+        shown = str(value)
+        if redact:
+            shown = REDACTED if key.lower() in _PERSONAL_META_KEYS else storeapi.redact_text(shown)
+        meta_rows.append((key.replace("_", " "), shown[:300]))
+    return {
+        "s": story,
+        "band": band_of(story.score),
+        "summary": red(story.summary),
+        "correction": red(story.correction),
+        "answers": [(DIMENSION_LABELS.get(k, k.replace("_", " ")), red(answers[k]))
+                    for k in list(DIMENSIONS) + sorted(set(answers) - set(DIMENSIONS))
+                    if isinstance(answers.get(k), str) and answers.get(k).strip()],
+        "contact": (REDACTED if story.contact else None) if redact else story.contact,
+        "messages": messages,
+        "meta": meta_rows,
+        "notes": [{"author": n.author, "text": red(n.text), "at": n.created_at} for n in story.notes],
+        "follow_up_note": red(story.follow_up_note),
+        "tags": sorted(t.tag for t in story.tags),
+    }
+
+
+_PERSONAL_META_KEYS = {"email", "e-mail", "phone", "name", "customer_name", "user_id", "customer_id",
+                       "order_ref", "order", "address", "ip", "user", "username"}
+
+
+@bp.get("/stories/<int:story_id>")
+def story(story_id: int):
+    s = db()
+    st = _story_or_404(story_id)
+    if st.review_status == "new" and has_role("reviewer"):
+        st.review_status = "read"
+        audit(s, actor(), "change", f"story:{st.id}", field="review_status", old="new", new="read", auto=True)
+    audit(s, actor(), "view", f"story:{st.id}", redacted=must_redact())
+    s.commit()
+    choices = queries.filter_choices(s, current_app.extensions["gehoor_cache"])
+    back = request.args.get("back", "")
+    back = back if back.startswith("/inbox") else url_for("review.inbox")
+    return render_template("story.html", v=story_view(st), review_statuses=REVIEW_STATUSES,
+                           choices=choices, back=back)
+
+
+def _after_change(story: Story):
+    db().commit()
+    current_app.extensions["gehoor_cache"].clear()
+    return redirect(url_for("review.story", story_id=story.id, back=request.form.get("back") or None) + "#staff")
+
+
+@bp.post("/stories/<int:story_id>/tags")
+@require("reviewer")
+def story_tags(story_id: int):
+    st = _story_or_404(story_id)
+    tag = " ".join((request.form.get("tag") or "").split()).lower()
+    op = request.form.get("op", "add")
+    if not TAG_RE.match(tag):
+        flash("A tag is 1–64 letters, digits, spaces or - . / & +, starting with a letter or digit.", "error")
+        return redirect(url_for("review.story", story_id=st.id) + "#staff")
+    existing = {t.tag for t in st.tags}
+    if op == "remove":
+        if tag in existing:
+            db().execute(delete(StoryTag).where(StoryTag.story_id == st.id, StoryTag.tag == tag))
+            audit(db(), actor(), "change", f"story:{st.id}", field="tag", removed=tag)
+    elif tag not in existing:
+        db().add(StoryTag(story_id=st.id, tag=tag))
+        audit(db(), actor(), "change", f"story:{st.id}", field="tag", added=tag)
+    return _after_change(st)
+
+
+@bp.post("/stories/<int:story_id>/notes")
+@require("reviewer")
+def story_notes(story_id: int):
+    st = _story_or_404(story_id)
+    body = (request.form.get("text") or "").strip()
+    if not body:
+        flash("A note cannot be empty.", "error")
+        return redirect(url_for("review.story", story_id=st.id) + "#staff")
+    db().add(Note(story_id=st.id, author=actor(), text=body[:5000]))
+    audit(db(), actor(), "change", f"story:{st.id}", field="note", length=len(body))
+    return _after_change(st)
+
+
+@bp.post("/stories/<int:story_id>/review")
+@require("reviewer")
+def story_review(story_id: int):
+    st = _story_or_404(story_id)
+    new = request.form.get("review_status", "")
+    if new not in REVIEW_STATUSES:
+        abort(400)
+    if new != st.review_status:
+        audit(db(), actor(), "change", f"story:{st.id}", field="review_status", old=st.review_status, new=new)
+        st.review_status = new
+        st.updated_at = utcnow()
+    return _after_change(st)
+
+
+@bp.post("/stories/<int:story_id>/assign")
+@require("reviewer")
+def story_assign(story_id: int):
+    st = _story_or_404(story_id)
+    who = (request.form.get("assignee") or "").strip().lower()
+    if who == "me":
+        who = g.user.email
+    if who:
+        target = accounts.get_staff(db(), who)
+        if target is None or target.disabled or target.role not in ("reviewer", "admin"):
+            flash("Stories can only be assigned to active reviewers or admins.", "error")
+            return redirect(url_for("review.story", story_id=st.id) + "#staff")
+    new = who or None
+    if new != st.assignee:
+        audit(db(), actor(), "change", f"story:{st.id}", field="assignee", old=st.assignee, new=new)
+        st.assignee = new
+        st.updated_at = utcnow()
+    return _after_change(st)
+
+
+@bp.post("/stories/<int:story_id>/follow-up")
+@require("reviewer")
+def story_follow_up(story_id: int):
+    st = _story_or_404(story_id)
+    note = (request.form.get("note") or "").strip()
+    if request.form.get("op") == "reopen":
+        audit(db(), actor(), "change", f"story:{st.id}", field="follow_up", old=st.follow_up_state, new="requested")
+        st.follow_up_state = "requested"
+        st.followed_up_at = None
+        return _after_change(st)
+    if not note:
+        flash("Write down what was done, so colleagues know.", "error")
+        return redirect(url_for("review.story", story_id=st.id) + "#staff")
+    audit(db(), actor(), "change", f"story:{st.id}", field="follow_up", old=st.follow_up_state, new="done")
+    st.follow_up_state = "done"
+    st.follow_up_note = note[:5000]
+    st.followed_up_at = utcnow()
+    st.updated_at = utcnow()
+    db().add(Note(story_id=st.id, author=actor(), text=f"Followed up: {note[:5000]}"))
+    return _after_change(st)
+
+
+@bp.post("/stories/<int:story_id>/erase")
+@require("admin")
+def story_erase(story_id: int):
+    st = _story_or_404(story_id)
+    if (request.form.get("confirm") or "").strip().upper() != st.reference.upper():
+        flash("Type the story's reference to confirm the erasure.", "error")
+        return redirect(url_for("review.story", story_id=st.id) + "#erase")
+    ref = st.reference
+    storeapi.erase_story(db(), st.id, actor())
+    audit(db(), actor(), "erase", f"story:{story_id}", reference=ref)
+    db().commit()
+    current_app.extensions["gehoor_cache"].clear()
+    flash(f"Story {ref} is erased.")
+    return redirect(url_for("review.inbox"))
+
+
+# ---------------------------------------------------------------------------- dashboard
+@bp.get("/dashboard")
+def dashboard():
+    s = db()
+    filters = Filters.from_args(request.args)
+    granularity = "week" if request.args.get("per") == "week" else "month"
+    params = filters.params()
+    totals = queries.dashboard_totals(s, filters)
+    dist = queries.distribution(s, filters)
+    dist_links = [url_for("review.inbox", **filters.params(score=i, band="")) for i in range(11)]
+    dist_svg = charts.distribution(dist, dist_links, [band_of(i) for i in range(11)])
+    points = queries.trend(s, filters, granularity)
+    for p in points:
+        p["label"] = (f"week of {p['start'].strftime('%d-%m-%Y')}" if granularity == "week"
+                      else p["start"].strftime("%m-%Y"))
+        p["short"] = (p["start"].strftime("%d-%m") if granularity == "week" else p["start"].strftime("%m-%y"))
+        p["href"] = url_for("review.inbox", **filters.params(**{"from": p["start"].isoformat(), "to": p["end"].isoformat()}))
+    trend_svg = charts.nps_trend(points)
+    aspects = queries.band_aspects(s, filters)
+    bands = []
+    for band in ("detractor", "passive", "promoter"):
+        top = aspects.get(band, [])
+        quotes = queries.band_quotes(s, filters, band, [a for a, _ in top[:3]]) if top else []
+        peak = top[0][1] if top else 0
+        count = {"detractor": totals["detractors"], "passive": totals["passives"], "promoter": totals["promoters"]}[band]
+        bands.append({
+            "name": band, "range": BANDS[band], "count": count,
+            "href": url_for("review.inbox", **filters.params(band=band, score="")),
+            "aspects": [{"name": a, "count": n, "bar": charts.hbar(n, peak, band),
+                         "href": url_for("review.inbox", **filters.params(band=band, score="", aspect=a))}
+                        for a, n in top],
+            "quotes": [{"text": red(queries.quote_text(r)), "reference": r.reference, "id": r.id,
+                        "score": r.score, "aspect": a, "confirmed": bool(r.summary_confirmed),
+                        "at": r.started_at} for r, a in quotes],
+        })
+    choices = queries.filter_choices(s, current_app.extensions["gehoor_cache"])
+    return render_template(
+        "dashboard.html", filters=filters, params=params, totals=totals, dist_svg=dist_svg,
+        trend_svg=trend_svg, bands=bands, granularity=granularity, choices=choices,
+        split_svg=charts.score_split(totals["detractors"], totals["passives"], totals["promoters"]),
+        review_statuses=REVIEW_STATUSES,
+    )
+
+
+# ---------------------------------------------------------------------------- export
+@bp.get("/export")
+def export():
+    s = db()
+    filters = Filters.from_args(request.args)
+    fmt = request.args.get("format", "csv")
+    if fmt not in ("csv", "jsonl"):
+        abort(400)
+    redact = must_redact()
+    audit(s, actor(), "export", "stories", format=fmt, filters=filters.params(), redacted=redact)
+    s.commit()
+    ids_query = queries.matching_ids_query(s, filters)
+    factory = current_app.extensions["gehoor_sessions"]
+
+    def generate():
+        with factory() as export_session:
+            yield from storeapi.export_stream(export_session, ids_query, fmt, redact)
+
+    stamp = utcnow().strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        mimetype, name = "text/csv; charset=utf-8", f"gehoor-stories-{stamp}.csv"
+    else:
+        mimetype, name = "application/x-ndjson; charset=utf-8", f"gehoor-stories-{stamp}.jsonl"
+    resp = Response(stream_with_context(generate()), mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
+
+
+# ---------------------------------------------------------------------------- admin: staff
+@bp.route("/staff", methods=["GET", "POST"])
+@require("admin")
+def staff():
+    s = db()
+    error, generated = None, None
+    if request.method == "POST":
+        op = request.form.get("op", "")
+        email = (request.form.get("email") or "").strip().lower()
+        try:
+            if op == "add":
+                role = request.form.get("role", "viewer")
+                password = request.form.get("password") or ""
+                if not password:
+                    password = generated = accounts.generate_password()
+                accounts.add_staff(s, email, role, password, actor=actor())
+                flash_msg = f"Staff account {email} added as {role}."
+            elif op == "role":
+                accounts.set_role(s, email, request.form.get("role", ""), actor=actor())
+                flash_msg = f"{email} is now {request.form.get('role')}."
+            elif op in ("disable", "enable"):
+                if email == g.user.email:
+                    raise ValueError("you cannot disable your own account")
+                accounts.set_disabled(s, email, op == "disable", actor=actor())
+                flash_msg = f"{email} is {op}d."
+            elif op == "reset":
+                generated = accounts.generate_password()
+                accounts.set_password(s, email, generated, actor=actor())
+                flash_msg = f"New password for {email}."
+            elif op == "remove":
+                if email == g.user.email:
+                    raise ValueError("you cannot remove your own account")
+                accounts.remove_staff(s, email, actor=actor())
+                flash_msg = f"{email} is removed."
+            else:
+                abort(400)
+            s.commit()
+            current_app.extensions["gehoor_cache"].clear()
+            if not generated:
+                flash(flash_msg)
+                return redirect(url_for("review.staff"))
+            # A generated password is shown once, in this response only (never in a cookie).
+            generated = {"email": email, "password": generated, "message": flash_msg}
+        except ValueError as exc:
+            s.rollback()
+            error = str(exc)[:1].upper() + str(exc)[1:] + "."
+            generated = None
+    return render_template("staff.html", users=accounts.list_staff(s), roles=ROLES, error=error,
+                           generated=generated), (400 if error else 200)
+
+
+# ---------------------------------------------------------------------------- admin: audit
+@bp.get("/audit")
+@require("admin")
+def audit_log():
+    s = db()
+    q = select(AuditEntry)
+    who = (request.args.get("actor") or "").strip()[:255]
+    action = (request.args.get("action") or "").strip()[:32]
+    target = (request.args.get("target") or "").strip()[:255]
+    if who:
+        q = q.where(AuditEntry.actor == who.lower())
+    if action:
+        q = q.where(AuditEntry.action == action)
+    if target:
+        q = q.where(AuditEntry.target == target)
+    before = request.args.get("before", "")
+    if before.isdigit():
+        q = q.where(AuditEntry.id < int(before))
+    rows = s.execute(q.order_by(AuditEntry.id.desc()).limit(101)).scalars().all()
+    more = len(rows) > 100
+    rows = rows[:100]
+    params = {k: v for k, v in (("actor", who), ("action", action), ("target", target)) if v}
+    return render_template("audit.html", rows=rows, more=more, params=params,
+                           older=rows[-1].id if rows and more else None,
+                           actions=("view", "export", "change", "erase", "forget", "login", "login_failed",
+                                    "login_locked", "logout", "staff_add", "staff_remove", "staff_role",
+                                    "staff_disable", "staff_enable", "staff_password"))
+
+
+# ---------------------------------------------------------------------------- admin: erasure
+@bp.route("/forget", methods=["GET", "POST"])
+@require("admin")
+def forget():
+    result, error = None, None
+    if request.method == "POST":
+        contact = (request.form.get("contact") or "").strip()
+        if len(contact) < 5:
+            error = "Enter the customer's e-mail address or phone number."
+        elif (request.form.get("confirm") or "").strip().lower() != "forget":
+            error = "Type FORGET to confirm: this erases every story of this customer."
+        else:
+            result = storeapi.forget_customer(db(), contact, actor())
+            audit(db(), actor(), "forget", "customer", stories=result.get("stories", 0) if isinstance(result, dict) else None)
+            db().commit()
+            current_app.extensions["gehoor_cache"].clear()
+    return render_template("forget.html", result=result, error=error), (400 if error else 200)

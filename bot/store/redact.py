@@ -1,0 +1,141 @@
+"""Redaction of personal data in customer text (exports by default, the review app's viewer role).
+
+    redact_text(text, language="nl") -> str
+    find_pii(text) -> list[Span]                    # (start, end, kind) — for highlighting/tests
+    redact_record(record: dict) -> dict             # an export record (bot.store.export) redacted
+    redact_json(value, language) -> value           # any JSON value, strings redacted
+
+What is replaced (marker nl / en):
+- e-mail addresses                                   [e-mail] / [e-mail]
+- IBANs that pass the IBAN checksum (stdnum.iban)    [IBAN]
+- Dutch BSNs: 9 digits (or 1234.56.789) passing the 11-proef (stdnum.nl.bsn)   [BSN]
+- phone numbers (phonenumbers.PhoneNumberMatcher, region NL, leniency VALID: Dutch numbers
+  like 06-12345678 / 020 123 4567 and international +44 20 7946 0958)  [telefoon] / [phone]
+- Dutch postcodes "1234 AB" / "1234AB" (upper case, or lower case without a space)  [postcode]
+Ordinary numbers are kept: scores ("8", "8/10"), counts ("3 keer"), order numbers
+("order 12345"), dates ("22-11-2026"), amounts ("€ 49,95"), years.
+A 9-digit number that happens to pass the 11-proef is treated as a BSN (by design).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+import phonenumbers
+from stdnum import iban as std_iban
+from stdnum.nl import bsn as std_bsn
+
+MARKERS = {
+    "nl": {"email": "[e-mail]", "phone": "[telefoon]", "iban": "[IBAN]", "bsn": "[BSN]", "postcode": "[postcode]"},
+    "en": {"email": "[e-mail]", "phone": "[phone]", "iban": "[IBAN]", "bsn": "[BSN]", "postcode": "[postcode]"},
+}
+
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+_IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){10,30}\b")
+_BSN = re.compile(r"(?<![\d.,-])(\d{9}|\d{4}\.\d{2}\.\d{3})(?![\d]|[.,-]\d)")
+_POSTCODE = re.compile(r"\b[1-9]\d{3}(?: ?[A-Z]{2}|[a-z]{2})\b")
+_POSTCODE_EXCLUDED = {"SA", "SD", "SS"}
+
+
+class Span(NamedTuple):
+    start: int
+    end: int
+    kind: str
+
+
+def _iban_spans(text: str) -> list:
+    spans = []
+    for m in _IBAN.finditer(text):
+        candidate = m.group(0)
+        # the regex may run into a following word; try the longest prefix that validates
+        for end in range(len(candidate), 14, -1):
+            piece = candidate[:end]
+            if piece.endswith(" "):
+                continue
+            if std_iban.is_valid(piece):
+                spans.append(Span(m.start(), m.start() + end, "iban"))
+                break
+    return spans
+
+
+def find_pii(text: str) -> list:
+    if not text:
+        return []
+    spans: list = []
+    spans += [Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
+    spans += _iban_spans(text)
+    spans += [Span(m.start(1), m.end(1), "bsn") for m in _BSN.finditer(text) if std_bsn.is_valid(m.group(1))]
+    try:
+        for match in phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID):
+            spans.append(Span(match.start, match.end, "phone"))
+    except Exception:  # noqa: BLE001  phonenumbers on pathological input: keep going
+        pass
+    spans += [
+        Span(m.start(), m.end(), "postcode")
+        for m in _POSTCODE.finditer(text)
+        if m.group(0)[-2:].upper() not in _POSTCODE_EXCLUDED
+    ]
+    # resolve overlaps: earlier kinds in the list above win, then longer spans
+    priority = {"email": 0, "iban": 1, "bsn": 2, "phone": 3, "postcode": 4}
+    spans.sort(key=lambda s: (priority[s.kind], s.start, -(s.end - s.start)))
+    chosen: list = []
+    for s in spans:
+        if all(s.end <= c.start or s.start >= c.end for c in chosen):
+            chosen.append(s)
+    return sorted(chosen)
+
+
+def redact_text(text: str, language: str = "nl") -> str:
+    """`text` with e-mail addresses, phone numbers, IBANs, BSNs and postcodes replaced by markers."""
+    if not text or not isinstance(text, str):
+        return text
+    markers = MARKERS.get((language or "nl")[:2], MARKERS["nl"])
+    out = text
+    for span in sorted(find_pii(text), reverse=True):
+        out = out[: span.start] + markers[span.kind] + out[span.end :]
+    return out
+
+
+def redact_json(value: Any, language: str = "nl") -> Any:
+    if isinstance(value, str):
+        return redact_text(value, language)
+    if isinstance(value, dict):
+        return {k: redact_json(v, language) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_json(v, language) for v in value]
+    return value
+
+
+def redact_contact(contact: str | None, kind: str | None = None, language: str = "nl") -> str | None:
+    if not contact:
+        return contact
+    markers = MARKERS.get((language or "nl")[:2], MARKERS["nl"])
+    if kind == "email" or "@" in contact:
+        return markers["email"]
+    return markers["phone"]
+
+
+# Free-text fields of an export record that are redacted (see docs/export.md).
+TEXT_FIELDS = ("summary", "correction", "score_answer")
+
+
+def redact_record(record: dict) -> dict:
+    """A redacted copy of an export record (bot.store.export.story_record)."""
+    lang = record.get("language") or "nl"
+    r = dict(record)
+    for key in TEXT_FIELDS:
+        if r.get(key):
+            r[key] = redact_text(r[key], lang)
+    if r.get("answers"):
+        r["answers"] = {k: redact_text(v, lang) if isinstance(v, str) else v for k, v in r["answers"].items()}
+    if r.get("channel_metadata"):
+        r["channel_metadata"] = redact_json(r["channel_metadata"], lang)
+    if r.get("contact"):
+        r["contact"] = redact_contact(r["contact"], r.get("contact_kind"), lang)
+    if r.get("transcript"):
+        r["transcript"] = [dict(m, text=redact_text(m.get("text"), lang)) for m in r["transcript"]]
+    if r.get("notes"):
+        r["notes"] = [dict(n, text=redact_text(n.get("text"), lang)) for n in r["notes"]]
+    if r.get("follow_up_note"):
+        r["follow_up_note"] = redact_text(r["follow_up_note"], lang)
+    return r
