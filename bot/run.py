@@ -184,19 +184,6 @@ def stop_all(children: List[Child], timeout: float = 10.0) -> None:
             child.process.wait()
 
 
-def sweep_forever(stop: threading.Event) -> None:
-    """Mark stories whose customer went silent as abandoned (GEHOOR_IDLE_MINUTES)."""
-    try:
-        from bot.store.sweeper import sweep_idle_stories
-    except ImportError:
-        return
-    while not stop.wait(60):
-        try:
-            sweep_idle_stories()
-        except Exception as exc:  # noqa: BLE001 — the sweeper must never stop the bot
-            print(f"gehoor: idle sweep failed: {exc}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     env = rasa_env()
     log_dir = config.var_dir() / "log"
@@ -221,7 +208,6 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     for child in children:
         start(child, env, log_dir)
-    threading.Thread(target=sweep_forever, args=(stopping,), daemon=True).start()
 
     ready: set = set()
     started = time.monotonic()

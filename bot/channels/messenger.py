@@ -222,6 +222,9 @@ class MessengerInput(InputChannel):
             for entry in data["entry"]:
                 if not isinstance(entry, dict) or not isinstance(entry.get("messaging", []), list):
                     return common.reject(CHANNEL, 400, "malformed entry", request)
+                if "standby" in entry and "messaging" not in entry:
+                    known += 1  # handover protocol: another app owns the thread; nothing for us
+                    continue
                 for event in entry.get("messaging", []):
                     if not isinstance(event, dict):
                         return common.reject(CHANNEL, 400, "malformed messaging event", request)

@@ -16,6 +16,9 @@ subclass wraps Rasa's handlers to add:
   metadata (``customData``) must be a small flat object (≤ 20 keys, string values
   ≤ 500 characters); anything else is dropped with a log line and never stored.
 * at most ``max_messages_per_minute`` (30) messages per connection.
+* the widget gives every message a ``message_id`` and re-sends a message whose
+  acknowledgement it did not get (network drop); a ``message_id`` already handled for
+  the session is acknowledged again but not processed twice.
 * socket.io packets larger than the body limit (64 KB) are refused by the server.
 
 Settings: ``jwt_key`` / ``GEHOOR_WIDGET_JWT_KEY`` and ``jwt_method`` /
@@ -41,6 +44,7 @@ logger = logging.getLogger("gehoor.channels.socketio")
 
 CHANNEL = "socketio"
 SESSION_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_METADATA_KEYS = 20
 MAX_METADATA_KEY_CHARS = 64
 MAX_METADATA_VALUE_CHARS = 500
@@ -107,6 +111,7 @@ class SocketIOInput(RasaSocketIOInput):
         self.max_messages_per_minute = 30
         self.max_body_bytes = common.DEFAULT_MAX_BODY_BYTES
         self._recent: Dict[str, Deque[float]] = defaultdict(deque)
+        self.seen = common.SeenCache(24 * 3600, max_items=100000)
 
     def _rate_limited(self, sid: str) -> bool:
         now = time.monotonic()
@@ -169,9 +174,18 @@ class SocketIOInput(RasaSocketIOInput):
             if metadata is None:
                 logger.warning("socketio: dropped a message whose %s is not an object", self.metadata_key)
                 return
+            message_id = data.get("message_id")
+            if message_id is not None and not (isinstance(message_id, str) and MESSAGE_ID_RE.match(message_id)):
+                logger.warning("socketio: dropped a message with a malformed message_id")
+                return
+            if message_id and f"{session_id}:{message_id}" in self.seen:
+                logger.info("socketio: message %s of session %s was re-sent after a reconnect; already handled", message_id, session_id)
+                return
             if self._rate_limited(sid):
                 logger.warning("socketio: dropped a message from %s: more than %d a minute", sid, self.max_messages_per_minute)
                 return
+            if message_id:
+                self.seen.seen(f"{session_id}:{message_id}")
             await rasa_message(sid, {"session_id": session_id, "message": message, self.metadata_key: metadata})
 
         sio.on("connect", connect, namespace=self.namespace)

@@ -28,9 +28,9 @@ def _default(previous: str | None) -> str:
 
 def language_scores(text: str) -> dict[str, int]:
     """Marker-word hits per language (for explaining a decision)."""
-    from .lexicon import resources
+    from .lexicon import markers as _markers
 
-    markers = resources().markers
+    markers = _markers()
     tokens = _TOKEN.findall(fold(text or "").replace("’", "'"))
     scores = {lang: 0 for lang in LANGUAGES}
     for tok in tokens:

@@ -25,6 +25,8 @@ REQUIRED_ASPECTS = (
     "returns_refunds",
 )
 DIMENSIONS = ("situation", "expectation", "impact", "priority", "in_our_place", "blind_spot")
+CROSS_EXCLUDE = frozenset({"kind", "lost", "glad", "best", "most", "well", "fair", "mist",
+                           "late", "slim", "even", "door", "hard", "stuk", "zat", "mis"})
 SENTIMENT_KEYS = ("positive", "strong_positive", "negative", "strong_negative",
                   "negators", "intensifiers", "diminishers", "contrast")
 
@@ -57,6 +59,7 @@ class LanguageResources:
     repeat: TermIndex
     repeat_exclude: TermIndex
     questions: TermIndex
+    abuse: TermIndex
     vague: frozenset[str]
     dont_know: frozenset[str]
     done: frozenset[str]
@@ -70,10 +73,23 @@ class Resources:
     aspect_names: tuple[str, ...]
     languages: dict[str, LanguageResources]
     markers: dict[str, frozenset[str]]
+    nl_het_words: frozenset[str] = frozenset()
 
 
 _lock = threading.Lock()
 _cache: dict[tuple[str, str], Resources] = {}
+
+
+def _check_strings(node, path: Path, where: str = "") -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _check_strings(v, path, f"{where}/{k}")
+    elif isinstance(node, list):
+        for v in node:
+            if not isinstance(v, (str, dict)):
+                raise ValueError(
+                    f"{path}: entry {v!r} under {where} is not text; put quotes around "
+                    f"words YAML reads as true/false/numbers (\"yes\", \"no\", \"on\", \"off\")")
 
 
 def _read_yaml(path: Path) -> dict:
@@ -81,6 +97,7 @@ def _read_yaml(path: Path) -> dict:
         data = yaml.safe_load(fh) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping at the top level")
+    _check_strings(data, path)
     return data
 
 
@@ -111,6 +128,17 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
                     aspect_entries.append((name, term))
         sent = s.get("sentiment") or {}
         sent_entries = [(key, term) for key in SENTIMENT_KEYS for term in sent.get(key) or ()]
+        # polar words of the other language too ("happy" in a Dutch conversation), but
+        # not those that are also ordinary words here (nl "kind" = child, "glad" = slippery)
+        own = {fold(str(t)) for _, t in sent_entries} | markers[lang] | CROSS_EXCLUDE
+        for other in LANGUAGES:
+            if other == lang:
+                continue
+            other_sent = (sig.get(other) or {}).get("sentiment") or {}
+            for key in ("positive", "strong_positive", "negative", "strong_negative"):
+                for term in other_sent.get(key) or ():
+                    if fold(str(term)) not in own:
+                        sent_entries.append((key, term))
         emo_entries, adjectives = [], {}
         for emotion, spec in (s.get("emotions") or {}).items():
             for term in (spec or {}).get("adjectives") or ():
@@ -133,12 +161,14 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
             repeat=TermIndex(nlp, [("repeat", t) for t in s.get("repeat") or ()]),
             repeat_exclude=TermIndex(nlp, [("exclude", t) for t in s.get("repeat_exclude") or ()]),
             questions=TermIndex(nlp, [("question", t) for t in s.get("questions") or ()]),
+            abuse=TermIndex(nlp, [("abuse", t) for t in s.get("abuse") or ()]),
             vague=_phrase_set(s.get("vague")),
             dont_know=_phrase_set(s.get("dont_know")),
             done=_phrase_set(s.get("done")),
             markers=markers[lang],
         )
-    return Resources(lexicon_file, signals_file, tuple(aspects), languages, markers)
+    het = frozenset(fold(str(w)) for w in lex.get("nl_het_words") or ())
+    return Resources(lexicon_file, signals_file, tuple(aspects), languages, markers, het)
 
 
 def resources() -> Resources:
@@ -154,10 +184,25 @@ def resources() -> Resources:
     return res
 
 
+_markers_cache: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def markers() -> dict[str, frozenset[str]]:
+    """Language marker words per language, read from signals.yml without spaCy."""
+    key = str(signals_path())
+    found = _markers_cache.get(key)
+    if found is None:
+        sig = _read_yaml(Path(key))
+        found = {lang: _phrase_set((sig.get(lang) or {}).get("language_markers")) for lang in LANGUAGES}
+        _markers_cache[key] = found
+    return found
+
+
 def reload() -> Resources:
     """Forget cached lexicons (after editing a file) and load them again."""
     with _lock:
         _cache.clear()
+        _markers_cache.clear()
     return resources()
 
 

@@ -5,7 +5,9 @@ deterministic: sentencizer + lookup lemmatizer (tables from spacy-lookups-data).
 """
 from __future__ import annotations
 
+import os
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -17,6 +19,26 @@ _lock = threading.Lock()
 _pipelines: dict = {}
 
 
+def _import_spacy():
+    """Import spaCy without letting thinc import TensorFlow (seconds of start-up that a
+    blank pipeline never uses). Only while spaCy is first imported: TensorFlow stays
+    importable for everyone else. Set GEHOOR_SPACY_ALLOW_TF=1 to skip this."""
+    if "thinc" in sys.modules or os.environ.get("GEHOOR_SPACY_ALLOW_TF") == "1":
+        import spacy
+
+        return spacy
+    blocked = [m for m in ("tensorflow", "mxnet") if m not in sys.modules]
+    for m in blocked:
+        sys.modules[m] = None  # type: ignore[assignment]  # makes "import m" fail fast
+    try:
+        import spacy
+    finally:
+        for m in blocked:
+            if sys.modules.get(m, 0) is None:
+                del sys.modules[m]
+    return spacy
+
+
 def get_nlp(language: str):
     """Return the cached blank pipeline for ``language`` ("nl" or "en")."""
     lang = language if language in LANGUAGES else "nl"
@@ -26,8 +48,7 @@ def get_nlp(language: str):
     with _lock:
         nlp = _pipelines.get(lang)
         if nlp is None:
-            import spacy  # imported lazily: importing spaCy is slow
-
+            spacy = _import_spacy()
             nlp = spacy.blank(lang)
             nlp.add_pipe("sentencizer")
             nlp.add_pipe("lemmatizer", config={"mode": "lookup"})

@@ -170,7 +170,8 @@ def lock_state(db: Session, email: str, ip: str, now: Optional[datetime] = None)
     since = now - window
     # a successful login of this account resets its own counter
     last_ok = db.execute(
-        select(func.max(AuditEntry.at)).where(AuditEntry.action == "login", AuditEntry.actor == email)
+        select(func.max(AuditEntry.at)).where(
+            AuditEntry.at >= since, AuditEntry.action == "login", AuditEntry.actor == email)
     ).scalar()
     acct_since = max(since, last_ok) if last_ok else since
     until = None

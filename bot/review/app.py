@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Optional
@@ -34,6 +35,15 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The logged-in staff member (a plain value, not an ORM object)."""
+
+    id: int
+    email: str
+    role: str
 
 
 class TLSAwareSessionInterface(SecureCookieSessionInterface):
@@ -82,7 +92,8 @@ def create_app(db_url: Optional[str] = None, testing: bool = False) -> Flask:
     engine = storeapi.make_engine(db_url or config.db_url())
     app.extensions["gehoor_engine"] = engine
     app.extensions["gehoor_sessions"] = storeapi.session_factory(engine)
-    app.extensions["gehoor_cache"] = TTLCache(60.0)
+    app.extensions["gehoor_cache"] = TTLCache(60.0)  # filter choices
+    app.extensions["gehoor_dash_cache"] = TTLCache(0.0 if testing else settings.dashboard_cache_seconds())
     CSRFProtect(app)
 
     from bot.review import formatting, views
@@ -93,11 +104,13 @@ def create_app(db_url: Optional[str] = None, testing: bool = False) -> Flask:
     @app.before_request
     def _load_user():
         g.user = None
+        if request.endpoint == "static":
+            return None
         uid = session.get("uid")
         if uid is not None:
             user = db().get(StaffUser, uid)
             if user is not None and not user.disabled and session.get("stamp") == session_stamp(user):
-                g.user = user
+                g.user = Identity(user.id, user.email, user.role)
             else:
                 session.clear()
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
@@ -191,6 +204,15 @@ def serve(host: Optional[str] = None, port: Optional[int] = None) -> None:
     finally:
         engine.dispose()
     app = create_app(url)
+
+    def _warm_up():  # load the listening analysis (spaCy) now, not on the first story page
+        from bot.review.highlight import mentions
+
+        mentions("warm-up", "nl")
+
+    import threading
+
+    threading.Thread(target=_warm_up, name="review-warm-up", daemon=True).start()
     host = host or settings.review_host()
     port = port or config.review_port()
     log.info("review app on http://%s:%s/", host, port)

@@ -12,6 +12,11 @@ def _e(value) -> str:
     return str(escape(value))
 
 
+def _signed(value: float) -> str:
+    r = int(round(value))
+    return f"+{r}" if r > 0 else str(r)
+
+
 def distribution(counts: Sequence[int], links: Sequence[str], bands: Sequence[str]) -> Markup:
     """Bar chart of the 0–10 score distribution; each bar links to the inbox for that score."""
     width, height, top, bottom, left = 560, 220, 22, 28, 8
@@ -68,7 +73,7 @@ def nps_trend(points: Sequence[dict]) -> Markup:
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid{" zero" if v == 0 else ""}"/>')
         out.append(f'<text x="{left - 5}" y="{y + 4:.1f}" class="tick" text-anchor="end">{v:+d}</text>'.replace("+0", "0"))
     n = len(points)
-    if not n:
+    if not n or all(p.get("nps") is None for p in points):
         out.append(f'<text x="{width / 2}" y="{zero_y - 8}" class="empty" text-anchor="middle">No scores in this period</text>')
         out.append("</svg>")
         return Markup("".join(out))
@@ -78,7 +83,8 @@ def nps_trend(points: Sequence[dict]) -> Markup:
     for i, p in enumerate(points):
         x = left + i * slot + (slot - bar_w) / 2
         nps: Optional[float] = p.get("nps")
-        title = f"{p['label']}: NPS {nps:+.0f} from {p['responses']} scores" if nps is not None else f"{p['label']}: no scores"
+        title = (f"{p['label']}: NPS {_signed(nps)} from {p['responses']} scores" if nps is not None
+                 else f"{p['label']}: no scores")
         out.append(f'<a href="{_e(p["href"])}" class="bar-link"><title>{_e(title)}</title>')
         out.append(f'<rect x="{x:.1f}" y="{top}" width="{bar_w:.1f}" height="{plot_h}" class="hit"/>')
         if nps is not None:
@@ -88,7 +94,7 @@ def nps_trend(points: Sequence[dict]) -> Markup:
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{max(h, 1):.1f}" rx="2" class="{cls}"/>')
             if n <= 16:
                 ty = y_of(nps) - 5 if nps >= 0 else y_of(nps) + 13
-                out.append(f'<text x="{x + bar_w / 2:.1f}" y="{ty:.1f}" class="val" text-anchor="middle">{nps:+.0f}</text>')
+                out.append(f'<text x="{x + bar_w / 2:.1f}" y="{ty:.1f}" class="val" text-anchor="middle">{_signed(nps)}</text>')
         if i % label_every == 0:
             out.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - 10}" class="tick" text-anchor="middle">{_e(p["short"])}</text>')
         out.append("</a>")

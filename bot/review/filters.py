@@ -11,7 +11,7 @@ from typing import Callable, Optional
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, literal_column, or_, select
 
 from bot.review import settings
 from bot.store.models import REVIEW_STATUSES, STATUSES, Story, StoryAspect, StoryTag
@@ -139,50 +139,71 @@ class Filters:
         """[(param, label, value)] of the active filters, for removable chips."""
         return [(k, self.LABELS.get(k, k), v) for k, v in self.params().items()]
 
-    def clauses(self, search: Callable[[str], object]) -> list:
-        """SQL conditions on Story. `search(text)` returns a condition for the full-text query."""
+    def clauses(self, search: Callable[[str], object], *, ordered: bool = False, dialect: str = "") -> list:
+        """SQL conditions on Story. `search(text)` returns a condition for the full-text query.
+
+        ordered=True is for "newest N" queries (inbox page, quotes): on SQLite the plain columns
+        are then written as `+column`, so the planner walks ix_stories_started_id backwards and
+        stops after N rows instead of collecting and sorting every match of a low-selectivity
+        index (score band, language, …); aspects and tags become correlated EXISTS probes.
+        ordered=False (counts, aggregates) lets every index drive, aspects/tags as IN (…), unless
+        there is a date range: then the started_at index drives, as for ordered=True.
+        """
+        # A date range is usually the most selective condition: let the time index drive then too.
+        by_time = ordered or bool(self.date_from or self.date_to)
+
+        def col(column):
+            if by_time and dialect == "sqlite":
+                return literal_column(f"+{column.table.name}.{column.name}", type_=column.type)
+            return column
+
+        def via(table, column, value):
+            # EXISTS probes when the time index drives (time order, or a date range); IN (…) to
+            # let the aspect/tag index drive otherwise.
+            if by_time:
+                return exists().where(and_(table.story_id == Story.id, column == value))
+            return Story.id.in_(select(table.story_id).where(column == value))
+
         c = []
         if self.date_from:
             c.append(Story.started_at >= local_midnight_utc(self.date_from))
         if self.date_to:
             c.append(Story.started_at < local_midnight_utc(self.date_to + timedelta(days=1)))
+        score = col(Story.score)
         if self.band == "none":
-            c.append(Story.score.is_(None))
+            c.append(score.is_(None))
         elif self.band in BANDS:
             lo, hi = BANDS[self.band]
-            c.append(Story.score.between(lo, hi))
+            c.append(score.between(lo, hi))
         if self.score is not None:
-            c.append(Story.score == self.score)
+            c.append(score == self.score)
         if self.aspect:
-            c.append(exists().where(and_(StoryAspect.story_id == Story.id, StoryAspect.aspect == self.aspect)))
+            c.append(via(StoryAspect, StoryAspect.aspect, self.aspect))
         if self.tag:
-            c.append(exists().where(and_(StoryTag.story_id == Story.id, StoryTag.tag == self.tag)))
-        if self.sentiment:
-            c.append(Story.sentiment == self.sentiment)
-        if self.language:
-            c.append(Story.language == self.language)
-        if self.channel:
-            c.append(Story.channel == self.channel)
-        if self.status:
-            c.append(Story.status == self.status)
-        if self.review:
-            c.append(Story.review_status == self.review)
+            c.append(via(StoryTag, StoryTag.tag, self.tag))
+        for value, column in ((self.sentiment, Story.sentiment), (self.language, Story.language),
+                              (self.channel, Story.channel), (self.status, Story.status),
+                              (self.review, Story.review_status)):
+            if value:
+                c.append(col(column) == value)
         if self.repeat:
-            c.append(Story.repeat_contact.is_(self.repeat == "yes"))
+            c.append(col(Story.repeat_contact).is_(self.repeat == "yes"))
+        consent = col(Story.consent_to_contact)
         if self.consent == "yes":
-            c.append(Story.consent_to_contact.is_(True))
+            c.append(consent.is_(True))
         elif self.consent == "no":
-            c.append(or_(Story.consent_to_contact.is_(False), Story.consent_to_contact.is_(None)))
+            c.append(or_(consent.is_(False), consent.is_(None)))
         if self.handoff:
-            c.append(Story.handoff_requested.is_(self.handoff == "yes"))
+            c.append(col(Story.handoff_requested).is_(self.handoff == "yes"))
+        assignee = col(Story.assignee)
         if self.assignee == "none":
-            c.append(Story.assignee.is_(None))
+            c.append(assignee.is_(None))
         elif self.assignee:
-            c.append(Story.assignee == self.assignee)
+            c.append(assignee == self.assignee)
         if self.followup == "open":
-            c.append(and_(Story.follow_up_state != "done", Story.review_status != "closed"))
+            c.append(and_(col(Story.follow_up_state) != "done", col(Story.review_status) != "closed"))
         elif self.followup == "done":
-            c.append(Story.follow_up_state == "done")
+            c.append(col(Story.follow_up_state) == "done")
         if self.q:
             c.append(search(self.q))
         return c

@@ -13,10 +13,22 @@ from markupsafe import Markup, escape
 
 log = logging.getLogger(__name__)
 
-try:  # bot/listening is built by another engineer; the review app works without it
-    from bot.listening import analyze as _analyze  # type: ignore
-except Exception:  # pragma: no cover - depends on the checkout
-    _analyze = None
+_ANALYZE: list = []  # [analyze or None], imported on first use (spaCy start-up is slow)
+
+
+def _analyzer():
+    if not _ANALYZE:
+        fn = None
+        try:  # bot/listening is built by another engineer; the review app works without it
+            from bot.listening.analysis import analyze as fn  # type: ignore
+        except Exception:  # pragma: no cover - depends on the checkout
+            try:
+                from bot.listening import analyze as fn  # type: ignore
+            except Exception:
+                log.warning("highlight: bot.listening.analyze is not available; no highlighting")
+                fn = None
+        _ANALYZE.append(fn)
+    return _ANALYZE[0]
 
 
 def _get(obj: Any, name: str, default=None):
@@ -26,26 +38,36 @@ def _get(obj: Any, name: str, default=None):
 
 
 def mentions(text: str, language: Optional[str] = None) -> list[tuple[int, int, str, str]]:
-    """[(start, end, kind, label)] for aspect/emotion mentions, sorted, non-overlapping."""
-    if _analyze is None or not text:
+    """[(start, end, kind, label)] for aspect and emotion mentions, sorted, non-overlapping.
+
+    Uses `analyze(text, language)`: its `aspects` (AspectMention: aspect, start, end) and
+    `emotions` (EmotionMention: emotion, start, end); a generic `mentions` list is accepted too."""
+    if not text or not text.strip():
+        return []
+    analyze = _analyzer()
+    if analyze is None:
         return []
     try:
-        try:
-            result = _analyze(text, language) if language else _analyze(text)
-        except TypeError:
-            result = _analyze(text)
+        result = analyze(text, language)
     except Exception:  # analysis must never break the story page
         log.exception("highlight: analyze failed")
         return []
     found = []
-    for m in _get(result, "mentions", None) or []:
-        start, end = _get(m, "start"), _get(m, "end")
-        if not isinstance(start, int) or not isinstance(end, int) or not (0 <= start < end <= len(text)):
-            continue
-        kind = str(_get(m, "kind", None) or _get(m, "type", None) or "aspect")
-        label = str(_get(m, "label", None) or _get(m, "aspect", None) or _get(m, "emotion", None)
-                    or _get(m, "name", None) or kind)
-        found.append((start, end, kind, label))
+    groups = (
+        ("aspect", _get(result, "aspects", None) or []),
+        ("emotion", _get(result, "emotions", None) or []),
+        ("mention", _get(result, "mentions", None) or []),
+    )
+    for kind, items in groups:
+        for m in items:
+            if isinstance(m, str):
+                continue
+            start, end = _get(m, "start"), _get(m, "end")
+            if not isinstance(start, int) or not isinstance(end, int) or not (0 <= start < end <= len(text)):
+                continue
+            k = str(_get(m, "kind", None) or kind)
+            label = str(_get(m, "aspect", None) or _get(m, "emotion", None) or _get(m, "label", None) or k)
+            found.append((start, end, k, label))
     found.sort(key=lambda t: (t[0], -(t[1] - t[0])))
     out, last_end = [], 0
     for item in found:

@@ -7,7 +7,7 @@ import time
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select, text
+from sqlalchemy import Integer, and_, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from bot.review import storeapi
@@ -27,6 +27,8 @@ class TTLCache:
         self._lock = threading.Lock()
 
     def get(self, key, compute):
+        if self.ttl <= 0:
+            return compute()
         now = time.monotonic()
         with self._lock:
             hit = self._data.get(key)
@@ -67,8 +69,9 @@ def filter_choices(db: Session, cache: TTLCache) -> dict:
 
 
 # ---------------------------------------------------------------------------- inbox
-def where_clauses(db: Session, filters: Filters) -> list:
-    return filters.clauses(lambda q: storeapi.search_clause(db, q))
+def where_clauses(db: Session, filters: Filters, ordered: bool = False) -> list:
+    return filters.clauses(lambda q: storeapi.search_clause(db, q), ordered=ordered,
+                           dialect=db.get_bind().dialect.name)
 
 
 INBOX_COLUMNS = (
@@ -84,7 +87,7 @@ def inbox_page(db: Session, filters: Filters, before: str = "", after: str = "",
 
     `before`: cursor of the last row of the previous page (go older);
     `after`: cursor of the first row of the next page (go newer)."""
-    clauses = where_clauses(db, filters)
+    clauses = where_clauses(db, filters, ordered=True)
     q = select(*INBOX_COLUMNS).where(*clauses)
     newer = False
     cur = decode_cursor(after) if after else None
@@ -110,8 +113,18 @@ def inbox_page(db: Session, filters: Filters, before: str = "", after: str = "",
     }
 
 
-def count_stories(db: Session, filters: Filters) -> int:
-    return db.execute(select(func.count(Story.id)).where(*where_clauses(db, filters))).scalar() or 0
+COUNT_CAP = 1_000
+
+
+def count_stories(db: Session, filters: Filters, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """(number of matching stories, capped). Without filters the exact total; with filters the
+    count stops at `cap` (shown as "1 000+"), so a broad filter never costs a long index walk."""
+    clauses = where_clauses(db, filters)
+    if not clauses:
+        return db.execute(select(func.count(Story.id))).scalar() or 0, False
+    inner = select(Story.id).where(*clauses).limit(cap + 1).subquery()
+    n = db.execute(select(func.count()).select_from(inner)).scalar() or 0
+    return min(n, cap), n > cap
 
 
 def matching_ids_query(db: Session, filters: Filters):
@@ -124,41 +137,34 @@ def matching_ids_query(db: Session, filters: Filters):
 
 
 # ---------------------------------------------------------------------------- dashboard
-def _band_expr():
-    return case(
-        (Story.score.is_(None), literal("none")),
-        (Story.score <= BANDS["detractor"][1], literal("detractor")),
-        (Story.score <= BANDS["passive"][1], literal("passive")),
-        else_=literal("promoter"),
-    )
+def _count_if(condition):
+    """SUM(CAST(condition AS INTEGER)): cheaper than CASE on SQLite, valid on PostgreSQL."""
+    return func.coalesce(func.sum(cast(condition, Integer)), 0)
 
 
-def _as_int(expr):
-    return func.coalesce(func.sum(cast(expr, Integer)), 0)
-
-
-def dashboard_totals(db: Session, filters: Filters) -> dict:
-    clauses = where_clauses(db, filters)
+def dashboard_totals(db: Session, filters: Filters, dist: Optional[list[int]] = None) -> dict:
+    """Head-line numbers: one pass over the matching stories plus the score distribution."""
     row = db.execute(
         select(
             func.count(Story.id).label("stories"),
-            func.count(Story.score).label("scored"),
-            _as_int(case((Story.score >= 9, 1), else_=0)).label("promoters"),
-            _as_int(case((Story.score.between(7, 8), 1), else_=0)).label("passives"),
-            _as_int(case((Story.score <= 6, 1), else_=0)).label("detractors"),
-            _as_int(case((Story.repeat_contact.is_(True), 1), else_=0)).label("repeat"),
-            _as_int(case((Story.summary_confirmed.is_(True), 1), else_=0)).label("confirmed"),
-            _as_int(case((Story.correction.isnot(None), 1), else_=0)).label("corrected"),
+            _count_if(Story.repeat_contact.is_(True)).label("repeat"),
+            _count_if(Story.summary_confirmed.is_(True)).label("confirmed"),
+            func.count(Story.correction).label("corrected"),
             func.count(Story.summary_confirmed).label("summary_asked"),
-            _as_int(case((Story.handoff_requested.is_(True), 1), else_=0)).label("handoffs"),
-            _as_int(case((and_(
+            _count_if(Story.handoff_requested.is_(True)).label("handoffs"),
+            _count_if(and_(
                 Story.handoff_requested.is_(True),
                 Story.follow_up_state != "done",
                 Story.review_status != "closed",
-            ), 1), else_=0)).label("handoffs_waiting"),
-        ).where(*clauses)
+            )).label("handoffs_waiting"),
+        ).where(*where_clauses(db, filters))
     ).one()
     d = dict(row._mapping)
+    dist = dist if dist is not None else distribution(db, filters)
+    d["scored"] = sum(dist)
+    d["detractors"] = sum(dist[0:7])
+    d["passives"] = sum(dist[7:9])
+    d["promoters"] = sum(dist[9:11])
     d["nps"] = nps(d["promoters"], d["detractors"], d["scored"])
     return d
 
@@ -170,10 +176,10 @@ def nps(promoters: int, detractors: int, scored: int) -> Optional[float]:
 
 
 def distribution(db: Session, filters: Filters) -> list[int]:
-    f = Filters(**{k: v for k, v in vars(filters).items()})
-    f.band, f.score = "", None
+    """Number of stories per score 0..10 (GROUP BY score, served by ix_stories_score)."""
     rows = db.execute(
-        select(Story.score, func.count()).where(*where_clauses(db, f), Story.score.isnot(None)).group_by(Story.score)
+        select(Story.score, func.count()).where(*where_clauses(db, filters), Story.score.isnot(None))
+        .group_by(Story.score)
     ).all()
     counts = [0] * 11
     for score, n in rows:
@@ -182,16 +188,9 @@ def distribution(db: Session, filters: Filters) -> list[int]:
     return counts
 
 
-def _bucket_expr(dialect: str, granularity: str):
-    if dialect == "sqlite":
-        if granularity == "week":  # Monday of the (UTC) week
-            return func.date(Story.started_at, text("'-6 days'"), text("'weekday 1'"))
-        return func.strftime("%Y-%m-01", Story.started_at)
-    return func.to_char(func.date_trunc(granularity, Story.started_at), "YYYY-MM-DD")
-
-
 def trend_window(filters: Filters, granularity: str, today: Optional[date] = None) -> tuple[date, date]:
-    """(first bucket start, last day) shown in the trend chart."""
+    """(first bucket start, last day) shown in the trend chart: the filter's dates, else the last
+    12 months / 16 weeks; at most 36 months / 104 weeks."""
     end = filters.date_to or today or utcnow().date()
     if granularity == "week":
         last_monday = end - timedelta(days=end.weekday())
@@ -202,40 +201,59 @@ def trend_window(filters: Filters, granularity: str, today: Optional[date] = Non
         y, m = first.year, first.month - 11
         while m <= 0:
             y, m = y - 1, m + 12
-        start = filters.date_from or date(y, m, 1)
-        start = start.replace(day=1)
-        y, m = first.year - 3, first.month
-        start = max(start, date(y, m, 1))
+        start = (filters.date_from or date(y, m, 1)).replace(day=1)
+        start = max(start, date(first.year - 3, first.month, 1))
     return start, end
 
 
+def _bucket_start(day: date, granularity: str) -> date:
+    return day - timedelta(days=day.weekday()) if granularity == "week" else day.replace(day=1)
+
+
 def trend(db: Session, filters: Filters, granularity: str) -> list[dict]:
+    """NPS per week or month. The database groups per day (or month); the ≤ 730 day rows are
+    folded into weeks here."""
     from bot.review.filters import local_midnight_utc
 
     start, end = trend_window(filters, granularity)
-    bucket = _bucket_expr(db.get_bind().dialect.name, granularity).label("bucket")
-    f = Filters(**{k: v for k, v in vars(filters).items()})
-    f.band, f.score = "", None
+    lo, hi = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
+    dialect = db.get_bind().dialect.name
+    f = Filters(**vars(filters))
+    f.band, f.score, f.date_from, f.date_to = "", None, None, None
+    clauses = where_clauses(db, f)
+    started, score = Story.started_at, Story.score
+    if dialect == "sqlite":
+        # The window usually covers most of the table: a plain scan then beats the
+        # started_at index plus a table lookup per row (see docs/review.md, "Numbers").
+        in_window = db.execute(select(func.count()).where(Story.started_at >= lo, Story.started_at < hi)).scalar()
+        total = db.execute(select(func.count(Story.id))).scalar() or 1
+        if in_window / total > 0.3:
+            started = literal_column("+stories.started_at", type_=Story.started_at.type)
+            score = literal_column("+stories.score", type_=Story.score.type)
+        width = 7 if granularity == "month" else 10
+        bucket = func.substr(Story.started_at, 1, width)
+    else:
+        bucket = func.to_char(func.date_trunc("month" if granularity == "month" else "day", Story.started_at),
+                              "YYYY-MM-DD")
+    bucket = bucket.label("bucket")
     rows = db.execute(
-        select(
-            bucket,
-            func.count(Story.score),
-            _as_int(case((Story.score >= 9, 1), else_=0)),
-            _as_int(case((Story.score <= 6, 1), else_=0)),
-        )
-        .where(*where_clauses(db, f), Story.score.isnot(None),
-               Story.started_at >= local_midnight_utc(start),
-               Story.started_at < local_midnight_utc(end + timedelta(days=1)))
+        select(bucket, func.count(Story.score), _count_if(Story.score >= 9), _count_if(Story.score <= 6))
+        .where(*clauses, score.isnot(None), started >= lo, started < hi)
         .group_by(bucket)
     ).all()
-    by_bucket = {str(b)[:10]: (n, p, d) for b, n, p, d in rows}
+    by_bucket: dict = {}
+    for b, n, p, d in rows:
+        raw = str(b)
+        day = date.fromisoformat(raw + "-01" if len(raw) == 7 else raw[:10])
+        key = _bucket_start(day, granularity)
+        acc = by_bucket.setdefault(key, [0, 0, 0])
+        acc[0] += n
+        acc[1] += p
+        acc[2] += d
     points, cur = [], start
     while cur <= end:
-        if granularity == "week":
-            nxt = cur + timedelta(weeks=1)
-        else:
-            nxt = date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
-        n, p, d = by_bucket.get(cur.isoformat(), (0, 0, 0))
+        nxt = cur + timedelta(weeks=1) if granularity == "week" else date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+        n, p, d = by_bucket.get(cur, (0, 0, 0))
         points.append({"start": cur, "end": nxt - timedelta(days=1), "responses": n,
                        "promoters": p, "detractors": d, "nps": nps(p, d, n)})
         cur = nxt
@@ -243,21 +261,74 @@ def trend(db: Session, filters: Filters, granularity: str) -> list[dict]:
 
 
 def band_aspects(db: Session, filters: Filters, per_band: int = 6) -> dict:
-    """{band: [(aspect, count), …]} — the most frequent aspects per score band."""
-    band = _band_expr().label("band")
+    """{band: [(aspect, count), …]} — the most frequent aspects per score band (one GROUP BY
+    aspect with a conditional count per band)."""
+    group = StoryAspect.aspect
+    if db.get_bind().dialect.name == "sqlite":
+        # `+aspect`: stops SQLite from walking ix_story_aspects_aspect (to skip the sort) with a
+        # table lookup per row; it then reads ix_stories_score and the (story_id, aspect) key only.
+        group = literal_column("+story_aspects.aspect", type_=StoryAspect.aspect.type)
     rows = db.execute(
-        select(band, StoryAspect.aspect, func.count())
-        .select_from(StoryAspect)
-        .join(Story, Story.id == StoryAspect.story_id)
-        .where(*where_clauses(db, filters))
-        .group_by(band, StoryAspect.aspect)
+        select(
+            StoryAspect.aspect,
+            _count_if(Story.score <= BANDS["detractor"][1]),
+            _count_if(Story.score.between(*BANDS["passive"])),
+            _count_if(Story.score >= BANDS["promoter"][0]),
+        )
+        .select_from(Story)
+        .join(StoryAspect, StoryAspect.story_id == Story.id)
+        .where(*where_clauses(db, filters), Story.score.isnot(None))
+        .group_by(group)
     ).all()
-    out: dict = {b: [] for b in ("detractor", "passive", "promoter", "none")}
-    for b, aspect, n in rows:
-        out.setdefault(b, []).append((aspect, n))
+    out: dict = {"detractor": [], "passive": [], "promoter": []}
+    for aspect, det, pas, pro in rows:
+        for band, n in (("detractor", det), ("passive", pas), ("promoter", pro)):
+            if n:
+                out[band].append((aspect, n))
     for b in out:
         out[b] = sorted(out[b], key=lambda t: (-t[1], t[0]))[:per_band]
     return out
+
+
+_POOL: list = []
+
+
+def _pool():
+    if not _POOL:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL.append(ThreadPoolExecutor(max_workers=3, thread_name_prefix="dashboard"))
+    return _POOL[0]
+
+
+def dashboard_data(db: Session, filters: Filters, granularity: str, factory=None) -> dict:
+    """Everything the dashboard shows, unredacted (the view redacts per role).
+
+    With a session `factory`, the three heavy aggregates (totals, trend, aspects per band) run
+    at the same time on their own connections (SQLite in WAL mode and PostgreSQL both serve
+    concurrent readers; the sqlite3 driver releases the GIL while a query runs)."""
+    def on_own_session(fn, *args):
+        with factory() as own:
+            return fn(own, *args)
+
+    if factory is not None:
+        pool = _pool()
+        f_totals = pool.submit(on_own_session, dashboard_totals, filters, None)
+        f_trend = pool.submit(on_own_session, trend, filters, granularity)
+        f_aspects = pool.submit(on_own_session, band_aspects, filters)
+        dist = distribution(db, filters)
+        aspects = f_aspects.result()
+        quotes = {band: band_quotes(db, filters, band, [a for a, _ in aspects.get(band, [])[:3]])
+                  for band in ("detractor", "passive", "promoter")}
+        totals, points = f_totals.result(), f_trend.result()
+    else:
+        dist = distribution(db, filters)
+        aspects = band_aspects(db, filters)
+        quotes = {band: band_quotes(db, filters, band, [a for a, _ in aspects.get(band, [])[:3]])
+                  for band in ("detractor", "passive", "promoter")}
+        totals, points = dashboard_totals(db, filters, dist), trend(db, filters, granularity)
+    return {"as_of": utcnow(), "dist": dist, "totals": totals, "points": points, "aspects": aspects,
+            "quotes": quotes}
 
 
 QUOTE_COLUMNS = (Story.id, Story.reference, Story.score, Story.answers, Story.correction,
@@ -268,12 +339,13 @@ def band_quotes(db: Session, filters: Filters, band: str, aspects: list[str], pe
     """Recent stories of `band` that talk about each of `aspects` (one quote per aspect)."""
     lo, hi = BANDS[band]
     seen, out = set(), []
-    clauses = where_clauses(db, filters)
+    f = Filters(**vars(filters))
+    f.band, f.score = band, None
     for aspect in aspects:
+        f.aspect = aspect
         rows = db.execute(
             select(*QUOTE_COLUMNS)
-            .where(*clauses, Story.score.between(lo, hi),
-                   Story.id.in_(select(StoryAspect.story_id).where(StoryAspect.aspect == aspect)))
+            .where(*where_clauses(db, f, ordered=True))
             .order_by(Story.started_at.desc(), Story.id.desc())
             .limit(per_aspect_rows)
         ).all()

@@ -60,12 +60,18 @@ def lockout_minutes() -> int:
     return max(1, _int("GEHOOR_LOGIN_LOCK_MINUTES", 15))
 
 
+def dashboard_cache_seconds() -> int:
+    """GEHOOR_REVIEW_DASHBOARD_CACHE: seconds the dashboard's aggregates are reused for the same
+    filters (default 30; 0 = always live). Changes made in the app clear it at once."""
+    return max(0, _int("GEHOOR_REVIEW_DASHBOARD_CACHE", 30))
+
+
 def review_threads() -> int:
     return max(1, _int("GEHOOR_REVIEW_THREADS", 8))
 
 
 def review_host() -> str:
-    return os.environ.get("GEHOOR_REVIEW_HOST", "127.0.0.1")
+    return os.environ.get("GEHOOR_REVIEW_HOST") or os.environ.get("GEHOOR_BIND") or "127.0.0.1"
 
 
 def secret_key() -> str:

@@ -1,85 +1,55 @@
-"""The review app's only door into bot/store (engine, migrations, search, export, redaction,
-erasure). Everything the app needs from the store goes through here, so an interface change in
-bot/store is adapted in one place.
-"""
+"""The review app's only door into bot/store: engine and migrations, full-text search, export,
+redaction and erasure. An interface change in bot/store is adapted here, in one place."""
 from __future__ import annotations
 
-import re
-from typing import Any, Iterable, Optional
+from typing import Any, Iterator, Optional
 
-from sqlalchemy import or_
+from sqlalchemy import true
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store import db as store_db
-from bot.store.models import Story
+from bot.store import erasure as store_erasure
+from bot.store import export as store_export
+from bot.store import redact as store_redact
+from bot.store import search as store_search
 
 make_engine = store_db.make_engine
 migrate = store_db.migrate
 session_factory = store_db.session_factory
 
-# ---------------------------------------------------------------------------- search
-try:
-    from bot.store import search as _search  # type: ignore
-except ImportError:  # pragma: no cover
-    _search = None
+
+def search_clause(db: Session, text: str):
+    """Condition on Story: the customer text matches `text` (FTS5 on SQLite, tsvector on PostgreSQL)."""
+    cond = store_search.fulltext_condition(text, db)
+    return true() if cond is None else cond
 
 
-def search_clause(db, text: str):
-    """A condition on Story for a full-text query (store's FTS helper; LIKE as a fallback)."""
-    if _search is not None:
-        return _search.search_clause(db, text)  # adapted below once the store module exists
-    words = [w for w in re.split(r"\s+", text.strip()) if w][:8]
-    return or_(*[Story.customer_text.ilike(f"%{w}%") for w in words]) if words else Story.id.isnot(None)
+def redact_text(text: Optional[str], language: str = "nl") -> Optional[str]:
+    return store_redact.redact_text(text, language) if text else text
 
 
-# ---------------------------------------------------------------------------- redaction
-try:
-    from bot.store import redact as _redact  # type: ignore
-except ImportError:  # pragma: no cover
-    _redact = None
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"(?<!\w)(\+?\d[\d\s().-]{7,}\d)")
+def redact_contact(contact: Optional[str], kind: Optional[str] = None, language: str = "nl") -> Optional[str]:
+    return store_redact.redact_contact(contact, kind, language)
 
 
-def redact_text(text: Optional[str]) -> Optional[str]:
-    if text is None:
-        return None
-    if _redact is not None:
-        return _redact.redact_text(text)
-    return _PHONE.sub("[telefoon]", _EMAIL.sub("[e-mail]", text))
+CSV_DELIMITER = ";"  # Dutch Excel reads ';'-separated CSV (with a UTF-8 BOM) correctly
 
 
-# ---------------------------------------------------------------------------- export
-try:
-    from bot.store import export as _export  # type: ignore
-except ImportError:  # pragma: no cover
-    _export = None
+def export_stream(db: Session, stories_query: Any, fmt: str, redact: bool) -> Iterator[str]:
+    """Stream CSV (';' + BOM) or JSON Lines for the stories selected by `stories_query`
+    (a Select on Story), through bot.store.export; redacted when `redact`."""
+    records = store_export.iter_records(db, stories_query, redact=redact)
+    if fmt == "csv":
+        return store_export.csv_chunks(records, delimiter=CSV_DELIMITER, bom=True)
+    return store_export.jsonl_lines(records)
 
 
-def export_available() -> bool:
-    return _export is not None
+def forget_conversation(factory: sessionmaker, conversation_id: str, actor: str):
+    """Erase every story of one Rasa conversation (sender), its tracker events and outbox
+    snapshots (bot.store.erasure.forget). The store writes the audit entry."""
+    return store_erasure.forget(conversation=conversation_id, factory=factory, actor=actor)
 
 
-def export_stream(db, story_ids: Iterable[int], fmt: str, redact: bool) -> Iterable[str]:
-    if _export is None:
-        raise RuntimeError("bot.store.export is not available")
-    raise NotImplementedError
-
-
-# ---------------------------------------------------------------------------- erasure
-try:
-    from bot.store import erasure as _erasure  # type: ignore
-except ImportError:  # pragma: no cover
-    _erasure = None
-
-
-def erasure_available() -> bool:
-    return _erasure is not None
-
-
-def erase_story(db, story_id: int, actor: str) -> Any:
-    raise NotImplementedError
-
-
-def forget_customer(db, contact: str, actor: str) -> Any:
-    raise NotImplementedError
+def forget_customer(factory: sessionmaker, contact: str, actor: str):
+    """Erase everything of the customer with this e-mail address or phone number."""
+    return store_erasure.forget(contact=contact, factory=factory, actor=actor)

@@ -18,6 +18,7 @@ from bot.review import accounts, charts, queries, storeapi
 from bot.review.accounts import audit
 from bot.review.app import db, has_role
 from bot.review.filters import BANDS, Filters, band_of
+from bot.review.formatting import MONTHS
 from bot.review.highlight import highlight, mentions
 from bot.store.models import (
     REVIEW_STATUSES, ROLES, AuditEntry, Note, StaffUser, Story, StoryTag, utcnow,
@@ -55,8 +56,9 @@ def must_redact() -> bool:
     return not has_role("reviewer")
 
 
-def red(value: Optional[str]) -> Optional[str]:
-    return storeapi.redact_text(value) if (value and must_redact()) else value
+def red(value: Optional[str], language: Optional[str] = None) -> Optional[str]:
+    """`value` with personal data replaced by markers when the current user is a viewer."""
+    return storeapi.redact_text(value, language or "nl") if (value and must_redact()) else value
 
 
 def client_ip() -> str:
@@ -84,9 +86,10 @@ def readyz():
     try:
         with current_app.extensions["gehoor_engine"].connect() as conn:
             conn.execute(text("SELECT 1"))
+            conn.execute(select(Story.id).limit(1))  # and migrated
     except Exception:  # noqa: BLE001 - any failure means not ready
-        current_app.logger.warning("readyz: database not reachable", exc_info=True)
-        return Response("database not reachable\n", status=503, mimetype="text/plain")
+        current_app.logger.warning("readyz: database not reachable or not migrated", exc_info=True)
+        return Response("database not reachable or not migrated\n", status=503, mimetype="text/plain")
     return Response("ready\n", mimetype="text/plain")
 
 
@@ -167,7 +170,7 @@ def _row_view(r) -> dict:
     return {
         "id": r.id, "reference": r.reference, "started_at": r.started_at, "score": r.score,
         "band": band_of(r.score), "status": r.status, "review_status": r.review_status,
-        "aspects": list(r.aspects or [])[:4], "text": red(story), "repeat": r.repeat_contact,
+        "aspects": list(r.aspects or [])[:4], "text": red(story, r.language), "repeat": r.repeat_contact,
         "handoff": r.handoff_requested, "consent": r.consent_to_contact, "language": r.language,
         "channel": r.channel, "sentiment": r.sentiment, "assignee": r.assignee,
         "follow_up": r.follow_up_state,
@@ -179,10 +182,10 @@ def inbox():
     s = db()
     filters = Filters.from_args(request.args)
     page = queries.inbox_page(s, filters, before=request.args.get("before", ""), after=request.args.get("after", ""))
-    total = queries.count_stories(s, filters)
+    total, capped = queries.count_stories(s, filters)
     choices = queries.filter_choices(s, current_app.extensions["gehoor_cache"])
     return render_template(
-        "inbox.html", filters=filters, rows=[_row_view(r) for r in page["rows"]], total=total,
+        "inbox.html", filters=filters, rows=[_row_view(r) for r in page["rows"]], total=total, capped=capped,
         older=page["older"], newer=page["newer"], choices=choices, params=filters.params(),
         review_statuses=REVIEW_STATUSES, first_page=not (request.args.get("before") or request.args.get("after")),
     )
@@ -198,35 +201,41 @@ def _story_or_404(story_id: int) -> Story:
 
 def story_view(story: Story) -> dict:
     redact = must_redact()
+    lang = story.language or "nl"
     answers = story.answers if isinstance(story.answers, dict) else {}
     messages = []
     for m in story.messages:
-        body = red(m.text) if m.role == "customer" else (storeapi.redact_text(m.text) if redact else m.text)
-        html = highlight(body, mentions(body, story.language)) if m.role == "customer" else highlight(body, [])
-        messages.append({"role": m.role, "html": html, "at": m.at})
+        body = red(m.text, lang) or ""
+        spans = mentions(body, lang) if m.role == "customer" else []
+        messages.append({"role": m.role, "html": highlight(body, spans), "at": m.at})
     meta = story.channel_metadata if isinstance(story.channel_metadata, dict) else {}
     meta_rows = []
     for key, value in sorted(meta.items()):
-        if isinstance(value, (dict, list)):
+        if isinstance(value, (dict, list)) or value in (None, ""):
             continue
         shown = str(value)
         if redact:
-            shown = REDACTED if key.lower() in _PERSONAL_META_KEYS else storeapi.redact_text(shown)
+            shown = REDACTED if key.lower() in _PERSONAL_META_KEYS else storeapi.redact_text(shown, lang)
         meta_rows.append((key.replace("_", " "), shown[:300]))
+    siblings = 0
+    if has_role("admin"):
+        siblings = (db().execute(select(func.count(Story.id)).where(
+            Story.conversation_id == story.conversation_id)).scalar() or 1) - 1
     return {
         "s": story,
         "band": band_of(story.score),
-        "summary": red(story.summary),
-        "correction": red(story.correction),
-        "answers": [(DIMENSION_LABELS.get(k, k.replace("_", " ")), red(answers[k]))
+        "summary": red(story.summary, lang),
+        "correction": red(story.correction, lang),
+        "answers": [(DIMENSION_LABELS.get(k, k.replace("_", " ")), red(answers[k], lang))
                     for k in list(DIMENSIONS) + sorted(set(answers) - set(DIMENSIONS))
                     if isinstance(answers.get(k), str) and answers.get(k).strip()],
-        "contact": (REDACTED if story.contact else None) if redact else story.contact,
+        "contact": storeapi.redact_contact(story.contact, story.contact_kind, lang) if redact else story.contact,
         "messages": messages,
         "meta": meta_rows,
-        "notes": [{"author": n.author, "text": red(n.text), "at": n.created_at} for n in story.notes],
-        "follow_up_note": red(story.follow_up_note),
+        "notes": [{"author": n.author, "text": red(n.text, lang), "at": n.created_at} for n in story.notes],
+        "follow_up_note": red(story.follow_up_note, lang),
         "tags": sorted(t.tag for t in story.tags),
+        "siblings": siblings,
     }
 
 
@@ -250,9 +259,14 @@ def story(story_id: int):
                            choices=choices, back=back)
 
 
+def _clear_caches():
+    current_app.extensions["gehoor_cache"].clear()
+    current_app.extensions["gehoor_dash_cache"].clear()
+
+
 def _after_change(story: Story):
     db().commit()
-    current_app.extensions["gehoor_cache"].clear()
+    _clear_caches()
     return redirect(url_for("review.story", story_id=story.id, back=request.form.get("back") or None) + "#staff")
 
 
@@ -352,12 +366,14 @@ def story_erase(story_id: int):
     if (request.form.get("confirm") or "").strip().upper() != st.reference.upper():
         flash("Type the story's reference to confirm the erasure.", "error")
         return redirect(url_for("review.story", story_id=st.id) + "#erase")
-    ref = st.reference
-    storeapi.erase_story(db(), st.id, actor())
-    audit(db(), actor(), "erase", f"story:{story_id}", reference=ref)
-    db().commit()
-    current_app.extensions["gehoor_cache"].clear()
-    flash(f"Story {ref} is erased.")
+    conversation = st.conversation_id
+    db().commit()  # end our transaction: the store's forget() works in its own sessions
+    report = storeapi.forget_conversation(current_app.extensions["gehoor_sessions"], conversation, actor())
+    _clear_caches()
+    refs = ", ".join(report.stories) or "nothing"
+    flash(f"Erased: {refs} ({report.messages} messages).")
+    if report.tracker_error:
+        flash(f"The conversation's Rasa tracker events could not be removed: {report.tracker_error}", "error")
     return redirect(url_for("review.inbox"))
 
 
@@ -368,22 +384,22 @@ def dashboard():
     filters = Filters.from_args(request.args)
     granularity = "week" if request.args.get("per") == "week" else "month"
     params = filters.params()
-    totals = queries.dashboard_totals(s, filters)
-    dist = queries.distribution(s, filters)
+    data = current_app.extensions["gehoor_dash_cache"].get(
+        (tuple(sorted(params.items())), granularity), lambda: queries.dashboard_data(s, filters, granularity, current_app.extensions["gehoor_sessions"]))
+    dist, totals, points, aspects = data["dist"], data["totals"], [dict(p) for p in data["points"]], data["aspects"]
     dist_links = [url_for("review.inbox", **filters.params(score=i, band="")) for i in range(11)]
     dist_svg = charts.distribution(dist, dist_links, [band_of(i) for i in range(11)])
-    points = queries.trend(s, filters, granularity)
     for p in points:
         p["label"] = (f"week of {p['start'].strftime('%d-%m-%Y')}" if granularity == "week"
                       else p["start"].strftime("%m-%Y"))
-        p["short"] = (p["start"].strftime("%d-%m") if granularity == "week" else p["start"].strftime("%m-%y"))
+        p["short"] = (p["start"].strftime("%d-%m") if granularity == "week"
+                      else f"{MONTHS[p['start'].month - 1]}" + (f" ’{p['start']:%y}" if p["start"].month == 1 or p is points[0] else ""))
         p["href"] = url_for("review.inbox", **filters.params(**{"from": p["start"].isoformat(), "to": p["end"].isoformat()}))
     trend_svg = charts.nps_trend(points)
-    aspects = queries.band_aspects(s, filters)
     bands = []
     for band in ("detractor", "passive", "promoter"):
         top = aspects.get(band, [])
-        quotes = queries.band_quotes(s, filters, band, [a for a, _ in top[:3]]) if top else []
+        quotes = data["quotes"][band]
         peak = top[0][1] if top else 0
         count = {"detractor": totals["detractors"], "passive": totals["passives"], "promoter": totals["promoters"]}[band]
         bands.append({
@@ -392,14 +408,14 @@ def dashboard():
             "aspects": [{"name": a, "count": n, "bar": charts.hbar(n, peak, band),
                          "href": url_for("review.inbox", **filters.params(band=band, score="", aspect=a))}
                         for a, n in top],
-            "quotes": [{"text": red(queries.quote_text(r)), "reference": r.reference, "id": r.id,
+            "quotes": [{"text": red(queries.quote_text(r), r.language), "reference": r.reference, "id": r.id,
                         "score": r.score, "aspect": a, "confirmed": bool(r.summary_confirmed),
                         "at": r.started_at} for r, a in quotes],
         })
     choices = queries.filter_choices(s, current_app.extensions["gehoor_cache"])
     return render_template(
         "dashboard.html", filters=filters, params=params, totals=totals, dist_svg=dist_svg,
-        trend_svg=trend_svg, bands=bands, granularity=granularity, choices=choices,
+        trend_svg=trend_svg, bands=bands, granularity=granularity, choices=choices, as_of=data["as_of"],
         split_svg=charts.score_split(totals["detractors"], totals["passives"], totals["promoters"]),
         review_statuses=REVIEW_STATUSES,
     )
@@ -470,7 +486,7 @@ def staff():
             else:
                 abort(400)
             s.commit()
-            current_app.extensions["gehoor_cache"].clear()
+            _clear_caches()
             if not generated:
                 flash(flash_msg)
                 return redirect(url_for("review.staff"))
@@ -517,16 +533,15 @@ def audit_log():
 @bp.route("/forget", methods=["GET", "POST"])
 @require("admin")
 def forget():
-    result, error = None, None
+    report, error = None, None
     if request.method == "POST":
-        contact = (request.form.get("contact") or "").strip()
-        if len(contact) < 5:
-            error = "Enter the customer's e-mail address or phone number."
-        elif (request.form.get("confirm") or "").strip().lower() != "forget":
+        contact = (request.form.get("contact") or "").strip()[:255]
+        if (request.form.get("confirm") or "").strip().lower() != "forget":
             error = "Type FORGET to confirm: this erases every story of this customer."
         else:
-            result = storeapi.forget_customer(db(), contact, actor())
-            audit(db(), actor(), "forget", "customer", stories=result.get("stories", 0) if isinstance(result, dict) else None)
-            db().commit()
-            current_app.extensions["gehoor_cache"].clear()
-    return render_template("forget.html", result=result, error=error), (400 if error else 200)
+            try:
+                report = storeapi.forget_customer(current_app.extensions["gehoor_sessions"], contact, actor())
+            except ValueError as exc:
+                error = str(exc)[:1].upper() + str(exc)[1:] + "."
+            _clear_caches()
+    return render_template("forget.html", report=report, error=error), (400 if error else 200)

@@ -2,6 +2,7 @@
 
     snapshot_from_events(conversation_id, events) -> StorySnapshot | None
     reference_for(conversation_id, session_started_at) -> str     # "GH-7K3M-9QXD"
+    reference_from_events(conversation_id, events) -> str | None  # same, cheap (no analysis)
     normalize_reference(text) -> str                              # what a customer/staff typed → canonical form
     StorySnapshot.to_dict() / StorySnapshot.from_dict(d)          # JSON round trip (outbox)
 
@@ -246,7 +247,7 @@ def _analysis(customer_texts: list, language: str) -> dict:
     except (TypeError, ValueError):
         sentiment_score = None
     return {
-        "aspects": sorted({clip(a, 64) for a in aspects if a}),
+        "aspects": list(dict.fromkeys(clip(a, 64) for a in aspects if a)),  # first-mentioned order
         "sentiment": clip(sentiment, 16),
         "sentiment_score": sentiment_score,
         "emotions": [clip(e if isinstance(e, str) else get_name(e), 64) for e in emotions if e],
@@ -263,12 +264,18 @@ def get_name(obj: Any) -> str:
 
 
 def split_sessions(events: Iterable[dict]) -> list:
-    """Split one sender's events into sessions; each starts at a `session_started` event
-    (events before the first one form a session of their own)."""
+    """Split one sender's events into sessions at `session_started` events. Events before the
+    first one form a session of their own when they contain a message (a conversation from
+    before sessions were enabled); otherwise they join the next session."""
     sessions: list = [[]]
     for ev in events:
         if isinstance(ev, dict) and ev.get("event") == "session_started":
-            sessions.append([ev])
+            current = sessions[-1]
+            if current and not any(isinstance(e, dict) and e.get("event") in ("user", "bot") for e in current):
+                # e.g. the `action_session_start` action that precedes session_started: same session
+                current.append(ev)
+            else:
+                sessions.append([ev])
         else:
             sessions[-1].append(ev)
     return [s for s in sessions if s]
@@ -277,23 +284,39 @@ def split_sessions(events: Iterable[dict]) -> list:
 # ---------------------------------------------------------------------------- snapshot_from_events
 
 
-def snapshot_from_events(conversation_id: str, events: list) -> Optional[StorySnapshot]:
-    """The story of the latest Rasa session in `events`, or None when it has no customer message."""
-    events = [e for e in (events or []) if isinstance(e, dict)]
-    if not events:
-        return None
+def _session_start(events: list) -> tuple:
+    """(index of the latest session_started or 0, its time as naive UTC)."""
     start = 0
     for i in range(len(events) - 1, -1, -1):
         if events[i].get("event") == "session_started":
             start = i
             break
     session = events[start:]
+    started = to_utc(session[0].get("timestamp")) if session else None
+    if started is None:
+        started = next((t for t in (to_utc(e.get("timestamp")) for e in session) if t), None)
+    return start, started or datetime(1970, 1, 1)
 
-    session_started_at = to_utc(session[0].get("timestamp"))
-    if session_started_at is None:
-        session_started_at = next((t for t in (to_utc(e.get("timestamp")) for e in session) if t), None)
-    if session_started_at is None:
-        session_started_at = datetime(1970, 1, 1)
+
+def reference_from_events(conversation_id: str, events: list) -> Optional[str]:
+    """The reference of the story `snapshot_from_events` would build, without the analysis
+    (cheap: for telling the customer). None when the session has no customer message yet."""
+    events = [e for e in (events or []) if isinstance(e, dict)]
+    if not events:
+        return None
+    start, started = _session_start(events)
+    if not any(e.get("event") == "user" and e.get("text") is not None for e in events[start:]):
+        return None
+    return reference_for(clip(conversation_id, 255) or "", started)
+
+
+def snapshot_from_events(conversation_id: str, events: list) -> Optional[StorySnapshot]:
+    """The story of the latest Rasa session in `events`, or None when it has no customer message."""
+    events = [e for e in (events or []) if isinstance(e, dict)]
+    if not events:
+        return None
+    start, session_started_at = _session_start(events)
+    session = events[start:]
 
     slots: dict = {}
     slot_times: dict = {}

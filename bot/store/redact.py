@@ -11,13 +11,15 @@ What is replaced (marker nl / en):
 - Dutch BSNs: 9 digits (or 1234.56.789) passing the 11-proef (stdnum.nl.bsn)   [BSN]
 - phone numbers (phonenumbers.PhoneNumberMatcher, region NL, leniency VALID: Dutch numbers
   like 06-12345678 / 020 123 4567 and international +44 20 7946 0958)  [telefoon] / [phone]
-- Dutch postcodes "1234 AB" / "1234AB" (upper case, or lower case without a space)  [postcode]
+- Dutch postcodes "1234 AB" / "1234AB" (upper case, or lower case without a space; not a
+  year followed by a short capitalised word like "2019 EN")  [postcode]
 Ordinary numbers are kept: scores ("8", "8/10"), counts ("3 keer"), order numbers
 ("order 12345"), dates ("22-11-2026"), amounts ("€ 49,95"), years.
 A 9-digit number that happens to pass the 11-proef is treated as a BSN (by design).
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, NamedTuple
 
@@ -34,7 +36,19 @@ _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-
 _IBAN = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ ]?[A-Za-z0-9]){10,30}\b")
 _BSN = re.compile(r"(?<![\d.,-])(\d{9}|\d{4}\.\d{2}\.\d{3})(?![\d]|[.,-]\d)")
 _POSTCODE = re.compile(r"\b[1-9]\d{3}(?: ?[A-Z]{2}|[a-z]{2})\b")
-_POSTCODE_EXCLUDED = {"SA", "SD", "SS"}
+_POSTCODE_EXCLUDED = {"SA", "SD", "SS"}  # never issued
+# "in 2019 EN 2020": a year followed by a short word in capitals is not a postcode
+_YEAR_WORDS = {"EN", "OF", "IN", "OP", "IS", "IK", "JE", "TE", "OM", "AL", "NA", "ZO", "DE", "ER", "NU",
+               "AN", "AT", "BY", "IT", "ON", "OR", "TO", "SO", "NO", "AS", "IF", "AM", "WE", "HE", "ME", "MY", "UP"}
+
+
+def _is_postcode(match: str) -> bool:
+    digits, letters = match[:4], match[-2:].upper()
+    if letters in _POSTCODE_EXCLUDED:
+        return False
+    if 1900 <= int(digits) <= 2099 and letters in _YEAR_WORDS:
+        return False
+    return True
 
 
 class Span(NamedTuple):
@@ -58,23 +72,28 @@ def _iban_spans(text: str) -> list:
     return spans
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def find_pii(text: str) -> list:
     if not text:
         return []
+    has_at = "@" in text
+    digits = len(_DIGIT.findall(text))
+    if not has_at and digits < 4:  # nothing below can match: the common case, kept fast
+        return []
     spans: list = []
-    spans += [Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
-    spans += _iban_spans(text)
-    spans += [Span(m.start(1), m.end(1), "bsn") for m in _BSN.finditer(text) if std_bsn.is_valid(m.group(1))]
-    try:
-        for match in phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID):
-            spans.append(Span(match.start, match.end, "phone"))
-    except Exception:  # noqa: BLE001  phonenumbers on pathological input: keep going
-        pass
-    spans += [
-        Span(m.start(), m.end(), "postcode")
-        for m in _POSTCODE.finditer(text)
-        if m.group(0)[-2:].upper() not in _POSTCODE_EXCLUDED
-    ]
+    if has_at:
+        spans += [Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
+    if digits >= 7:  # every IBAN, BSN and phone number has at least 7 digits
+        spans += _iban_spans(text)
+        spans += [Span(m.start(1), m.end(1), "bsn") for m in _BSN.finditer(text) if std_bsn.is_valid(m.group(1))]
+        try:
+            for match in phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID):
+                spans.append(Span(match.start, match.end, "phone"))
+        except Exception:  # noqa: BLE001  phonenumbers on pathological input: keep going
+            pass
+    spans += [Span(m.start(), m.end(), "postcode") for m in _POSTCODE.finditer(text) if _is_postcode(m.group(0))]
     # resolve overlaps: earlier kinds in the list above win, then longer spans
     priority = {"email": 0, "iban": 1, "bsn": 2, "phone": 3, "postcode": 4}
     spans.sort(key=lambda s: (priority[s.kind], s.start, -(s.end - s.start)))
@@ -89,6 +108,17 @@ def redact_text(text: str, language: str = "nl") -> str:
     """`text` with e-mail addresses, phone numbers, IBANs, BSNs and postcodes replaced by markers."""
     if not text or not isinstance(text, str):
         return text
+    if len(text) <= 2000:
+        return _redact_cached(text, language)
+    return _redact(text, language)
+
+
+@functools.lru_cache(maxsize=8192)  # bot messages and short answers repeat a lot in exports
+def _redact_cached(text: str, language: str) -> str:
+    return _redact(text, language)
+
+
+def _redact(text: str, language: str) -> str:
     markers = MARKERS.get((language or "nl")[:2], MARKERS["nl"])
     out = text
     for span in sorted(find_pii(text), reverse=True):

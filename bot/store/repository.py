@@ -108,7 +108,8 @@ class StoryRepository:
             if long_reference and session.execute(
                 select(s.c.id).where(s.c.reference == reference)
             ).first() is not None:
-                reference = reference_for(snap.conversation_id, snap.session_started_at, long=True)
+                # keep the code the customer was told as the prefix; add two hash characters
+                reference = snap.reference + reference_for(snap.conversation_id, snap.session_started_at, long=True)[-3:]
             customer_text = customer_text_of(snap.customer_texts)
             story_id = session.execute(
                 insert(s).values(

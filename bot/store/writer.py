@@ -2,6 +2,7 @@
 
     writer = StoryWriter()                       # default store (GEHOOR_DB_URL) and outbox (var/)
     await writer.save(snapshot) -> WriteOutcome  # never blocks the event loop, never raises
+    await writer.save_events(conversation_id, events) -> WriteOutcome | None   # capture on the worker too
     writer.save_sync(snapshot) -> WriteOutcome
     writer.flush_outbox() -> FlushReport
     writer.start_background(flush_seconds=10, sweep_seconds=60)   # asyncio task: flush + idle sweep
@@ -20,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional
 
-from bot.store.capture import StorySnapshot
+from bot.store.capture import StorySnapshot, snapshot_from_events
 from bot.store.outbox import FlushReport, Outbox, is_temporary
 from bot.store.repository import StoryRepository, SaveResult
 
@@ -93,6 +94,19 @@ class StoryWriter:
     async def save(self, snapshot: StorySnapshot) -> WriteOutcome:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.save_sync, snapshot)
+
+    async def save_events(self, conversation_id: str, events: list) -> Optional[WriteOutcome]:
+        """Capture (snapshot_from_events, incl. the listening analysis: a few ms of CPU) *and*
+        save on the worker thread. None when the session has no customer message yet.
+        Use capture.reference_from_events() for the reference without waiting."""
+        loop = asyncio.get_running_loop()
+        events = list(events)
+
+        def work() -> Optional[WriteOutcome]:
+            snapshot = snapshot_from_events(conversation_id, events)
+            return None if snapshot is None else self.save_sync(snapshot)
+
+        return await loop.run_in_executor(self._executor, work)
 
     async def flush(self) -> FlushReport:
         loop = asyncio.get_running_loop()

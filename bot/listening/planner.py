@@ -1,0 +1,529 @@
+"""The listening planner: which perspective to ask about next, and how to say it.
+
+Pure functions on ``ConversationState``: the same state always gives the same answer,
+so a Rasa form can call them on every turn. Nothing here imports Rasa.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from . import catalogue
+from .analysis import MessageAnalysis, analyze, analyze_story
+from .lexicon import aspect_label, resources
+from .nlp import LANGUAGES, fold, get_nlp
+
+FOLLOWUP_DIMENSIONS = ("situation", "expectation", "impact", "priority", "in_our_place", "blind_spot")
+ANSWER_ORDER = ("reason",) + FOLLOWUP_DIMENSIONS
+NEGATIVE_EMOTIONS = {"frustration", "anger", "disappointment", "worry", "stress", "confusion"}
+POSITIVE_EMOTIONS = {"relief", "happiness"}
+
+# Which missing perspective adds most, by how the customer feels about us.
+ORDER_DETRACTOR = ("expectation", "impact", "in_our_place", "priority", "blind_spot")
+ORDER_PASSIVE = ("expectation", "priority", "in_our_place", "impact", "blind_spot")
+ORDER_PROMOTER = ("priority", "impact", "in_our_place", "blind_spot", "expectation")
+
+
+@dataclass
+class ConversationState:
+    language: str = "nl"
+    score: int | None = None
+    answers: dict[str, str] = field(default_factory=dict)  # dimension -> customer text
+    asked: list[str] = field(default_factory=list)  # follow-up dimensions asked, in order
+    opened_with_story: bool = False
+    done: bool = False  # the customer signalled they are done
+    max_followups: int = 3
+
+
+@lru_cache(maxsize=2048)
+def _analysis(text: str, language: str) -> MessageAnalysis:
+    return analyze(text, language)
+
+
+def _lang(state: ConversationState) -> str:
+    return state.language if state.language in LANGUAGES else "nl"
+
+
+def _texts(state: ConversationState) -> list[tuple[str, str]]:
+    """(dimension, text) of all non-empty answers, in conversation order."""
+    out = [(k, state.answers[k]) for k in ANSWER_ORDER if (state.answers.get(k) or "").strip()]
+    out += [(k, v) for k, v in state.answers.items()
+            if k not in ANSWER_ORDER and (v or "").strip()]
+    # follow-up answers are better ordered by when they were asked
+    asked_rank = {d: i for i, d in enumerate(state.asked)}
+    out.sort(key=lambda kv: (0 if kv[0] not in asked_rank else 1, asked_rank.get(kv[0], 0)))
+    return out
+
+
+def _band(state: ConversationState, analyses: list[MessageAnalysis]) -> str:
+    if state.score is not None:
+        if state.score <= 6:
+            return "detractor"
+        if state.score <= 8:
+            return "passive"
+        return "promoter"
+    labels = [a.sentiment_label for a in analyses]
+    if "negative" in labels or "mixed" in labels:
+        return "detractor"
+    if "positive" in labels:
+        return "promoter"
+    return "passive"
+
+
+def covered_dimensions(state: ConversationState) -> set[str]:
+    """Dimensions whose content the customer already gave, in any answer."""
+    lang = _lang(state)
+    covered = {k for k in state.answers if k in FOLLOWUP_DIMENSIONS}
+    for _, t in _texts(state):
+        covered |= _analysis(t, lang).dimensions
+    return covered
+
+
+def plan_next_dimension(state: ConversationState) -> str | None:
+    """The most valuable missing perspective dimension, or None to go to verification."""
+    if state.done or len(state.asked) >= max(0, state.max_followups):
+        return None
+    lang = _lang(state)
+    texts = _texts(state)
+    analyses = [_analysis(t, lang) for _, t in texts]
+    if analyses and analyses[-1].done_signal:
+        return None
+    if len(analyses) >= 2 and analyses[-1].dont_know and analyses[-2].dont_know and state.asked:
+        return None  # two "don't know" answers in a row: stop asking
+    covered = covered_dimensions(state) | set(state.asked)
+    story = [a for a in analyses if not a.dont_know and not a.done_signal]
+    story_words = sum(a.word_count for a in story)
+    vague = not story or all(a.vague for a in story) or story_words < 8
+    if vague and "situation" not in covered:
+        return "situation"
+    if {"expectation", "impact"} <= covered and covered & {"priority", "in_our_place"}:
+        return None  # the story is complete enough
+    band = _band(state, analyses)
+    order = {"detractor": ORDER_DETRACTOR, "passive": ORDER_PASSIVE}.get(band, ORDER_PROMOTER)
+    for dim in order:
+        if dim not in covered:
+            return dim
+    return None
+
+
+# --- acknowledgement ------------------------------------------------------------
+
+_DETERMINERS = {
+    "nl": {"mijn": "je", "m'n": "je", "de": "de", "het": "het", "een": "een", "jullie": "jullie",
+           "uw": "jullie", "die": "die", "dat": "dat", "deze": "deze", "dit": "dit", "je": "je",
+           "jouw": "je", "onze": "onze", "ons": "ons"},
+    "en": {"my": "your", "the": "the", "your": "our", "a": "a", "an": "an", "this": "this",
+           "that": "that", "these": "these", "those": "those", "our": "your"},
+}
+_WORD = re.compile(r"[\w'’-]+", re.UNICODE)
+
+
+def _thing_phrase(a: MessageAnalysis, mention, lang: str) -> str:
+    """The customer's own words for a thing, with its determiner: "je pakket"."""
+    before = a.text[: mention.start]
+    prev = _WORD.findall(before)[-3:]
+    dets = _DETERMINERS[lang]
+    phrase = mention.text.strip().lower() if not mention.text.isupper() else mention.text.strip()
+    for i in range(len(prev) - 1, -1, -1):
+        w = fold(prev[i])
+        if w in dets:
+            middle = [p for p in prev[i + 1:]]
+            if all(p.isalpha() for p in middle):
+                return " ".join([dets[w]] + [m.lower() for m in middle] + [phrase])
+            break
+    if lang == "en":
+        return "the " + phrase
+    lemma = " ".join(t.lemma_ for t in get_nlp("nl")(fold(phrase)))
+    article = "het" if fold(phrase) in resources().nl_het_words and lemma == fold(phrase) else "de"
+    return f"{article} {phrase}"
+
+
+def _is_noun_term(said: str, lang: str, nouns: frozenset[str]) -> bool:
+    folded = " ".join(fold(said).split())
+    if folded in nouns:
+        return True
+    lemma = " ".join(t.lemma_ for t in get_nlp(lang)(folded))
+    return lemma in nouns
+
+
+def _choose_thing(a: MessageAnalysis, lang: str, want: str | None = None):
+    res = resources().languages[lang]
+    mentions = [m for m in a.aspects if _is_noun_term(m.text, lang, res.aspect_nouns)]
+    if want == "negative":
+        mentions = [m for m in mentions if m.sentiment < -0.1] or mentions
+    elif want == "positive":
+        mentions = [m for m in mentions if m.sentiment > 0.1]
+    if mentions:
+        return _thing_phrase(a, mentions[0], lang)
+    if a.aspects and want is None:
+        return aspect_label(a.aspects[0].aspect, lang)
+    return None
+
+
+def _feeling(a: MessageAnalysis, lang: str) -> tuple[str, str] | None:
+    """(word, "negative"|"positive") for the first feeling the customer expressed."""
+    res = resources().languages[lang]
+    for m in a.emotions:
+        if m.emotion not in NEGATIVE_EMOTIONS | POSITIVE_EMOTIONS:
+            continue
+        polarity = "negative" if m.emotion in NEGATIVE_EMOTIONS else "positive"
+        said = " ".join(fold(m.text).split())
+        if said in ("klaar mee", "er klaar mee"):
+            return "er klaar mee", polarity
+        for adj, emotion in res.emotion_adjectives.items():
+            if emotion == m.emotion and (said == adj or (said.startswith(adj) and len(said) - len(adj) <= 2)):
+                return m.text.strip().lower()[: len(adj)] if said != adj else m.text.strip().lower(), polarity
+        try:
+            return catalogue.text(f"feelings.{m.emotion}", lang), polarity
+        except KeyError:
+            continue
+    return None
+
+
+def _quote(text: str, max_words: int = 10) -> str:
+    first = re.split(r"(?<=[.!?;])\s+|\n", text.strip())[0].strip()
+    first = first.rstrip(".!?;,: ")
+    ws = first.split()
+    if len(ws) > max_words:
+        return " ".join(ws[:max_words]) + "…"
+    return first
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:] if s else s
+
+
+def _reflection(a: MessageAnalysis, lang: str, max_words: int = 14) -> str | None:
+    """The customer's own statement turned to "je"/"you", when it is short and says
+    something about a perspective (expectation, impact, ...): "je had verwacht dat ..."."""
+    if not (a.dimensions - {"situation"}):
+        return None
+    first = re.split(r"(?<=[.!?;])\s+|\n", a.text.strip())[0]
+    shifted = _clean(shift_pronouns(first, lang))
+    if not shifted or len(shifted.split()) > max_words or shifted.endswith("…"):
+        return None
+    low = shifted.lower()
+    about_them = low.startswith(("je ", "jij ", "you ", "you'"))
+    it_cost_them = low.startswith(("het ", "it ")) and re.search(r"\b(je|jou|you|your)\b", low)
+    if not (about_them or it_cost_them):
+        return None
+    return low[:1] + shifted[1:]
+
+
+WISH_DIMENSIONS = {"expectation", "priority", "in_our_place", "blind_spot"}
+
+
+def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered: str | None = None) -> str:
+    """A short acknowledgement built from this customer's own words (may be empty).
+
+    ``answered`` is the dimension the text answers; an answer about a wish or a
+    priority ("dat ze sneller reageren op de chat") is not an evaluation, so it gets a
+    neutral acknowledgement instead of "good to hear" / "didn't sit right".
+    """
+    lang = language if language in LANGUAGES else "nl"
+    parts: list[str] = []
+    if a.dont_know:
+        return catalogue.text("ack_dont_know", lang, turn)
+    wish = answered in WISH_DIMENSIONS
+    pos = None if wish else _choose_thing(a, lang, "positive")
+    neg = _choose_thing(a, lang, "negative") if pos else None
+    if pos and neg and pos != neg and any(m.sentiment < -0.1 for m in a.aspects):
+        parts.append(catalogue.text("ack_mixed", lang, turn, pos_thing=pos, neg_thing=neg,
+                                    Pos_thing=_cap(pos)))
+    else:
+        want = "negative" if a.sentiment_label in ("negative", "mixed") and not wish else None
+        thing = _choose_thing(a, lang, want)
+        feeling = _feeling(a, lang)
+        reflection = _reflection(a, lang)
+        if a.repeat_contact and a.sentiment_label != "positive":
+            if thing:
+                parts.append(catalogue.text("ack_repeat_thing", lang, turn, thing=thing, Thing=_cap(thing)))
+            else:
+                parts.append(catalogue.text("ack_repeat", lang, turn))
+        elif reflection:
+            parts.append(catalogue.text("ack_reflect", lang, turn, text=reflection, Text=_cap(reflection)))
+        elif thing:
+            key = "ack_thing" if wish else {
+                "negative": "ack_thing_negative", "positive": "ack_thing_positive"}.get(
+                a.sentiment_label, "ack_thing")
+            parts.append(catalogue.text(key, lang, turn, thing=thing, Thing=_cap(thing)))
+        elif a.word_count >= 2 and not a.gibberish and not a.done_signal and not feeling:
+            parts.append(catalogue.text("ack_quote", lang, turn, quote=_quote(a.text)))
+    feeling = _feeling(a, lang)
+    if feeling:
+        word, polarity = feeling
+        parts.append(catalogue.text(f"ack_feeling_{polarity}", lang, turn, feeling=word))
+    return " ".join(p for p in parts if p)
+
+
+def acknowledge(text: str, analysis: MessageAnalysis | None = None, language: str | None = None,
+                turn: int = 0) -> str:
+    """Acknowledgement of one customer message, without a question (may be empty).
+
+    Convenience for callers without a ConversationState, e.g. the opening after a
+    customer started with their story: ``acknowledge(text, analyze(text), "nl")``.
+    """
+    lang = language if language in LANGUAGES else (analysis.language if analysis else "nl")
+    a = analysis if analysis is not None else _analysis(text or "", lang)
+    return acknowledge_analysis(a, lang, turn)
+
+
+def compose_acknowledgement(state: ConversationState, last_text: str) -> str:
+    """Only the acknowledgement of ``last_text`` (may be empty): e.g. to put before
+    ``text("opening_after_story", ...)`` for a customer who opened with their story."""
+    lang = _lang(state)
+    answered = state.asked[-1] if state.asked else None
+    return acknowledge_analysis(_analysis(last_text or "", lang), lang, len(state.asked), answered)
+
+
+def compose_followup(state: ConversationState, dimension: str, last_text: str) -> str:
+    """Acknowledge ``last_text`` in the customer's words, then ask ONE open question."""
+    if dimension not in FOLLOWUP_DIMENSIONS:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    lang = _lang(state)
+    asked = list(state.asked)
+    if asked and asked[-1] == dimension:
+        asked.pop()  # the caller already recorded the question being asked now
+    turn = len(asked)
+    a = _analysis(last_text or "", lang)
+    answered = asked[-1] if asked else None
+    ack = acknowledge_analysis(a, lang, turn, answered)
+    question = catalogue.text(f"q_{dimension}", lang, turn + len(state.answers))
+    return f"{ack} {question}".strip()
+
+
+def compose_reason_question(state: ConversationState) -> str:
+    """"Wat is de belangrijkste reden voor je 4?" — or a variant without a score."""
+    lang = _lang(state)
+    if state.score is None:
+        return catalogue.text("ask_reason_no_score", lang, len(state.answers))
+    return catalogue.text("ask_reason", lang, int(state.score), score=int(state.score))
+
+
+# --- summaries -------------------------------------------------------------------
+
+_NL_VERB_AFTER_IK = {
+    "ben": "bent", "heb": "hebt", "vind": "vindt", "wil": "wilt", "kan": "kunt", "word": "wordt",
+    "denk": "denkt", "hoop": "hoopt", "krijg": "krijgt", "snap": "snapt", "zie": "ziet",
+    "ga": "gaat", "doe": "doet", "sta": "staat", "bel": "belt", "mis": "mist",
+    "betaal": "betaalt", "voel": "voelt", "blijf": "blijft", "vraag": "vraagt",
+    "zoek": "zoekt", "woon": "woont", "begrijp": "begrijpt", "zal": "zult", "kom": "komt",
+    "loop": "loopt", "maak": "maakt", "baal": "baalt", "erger": "ergert", "zit": "zit",
+    "wacht": "wacht", "moet": "moet", "weet": "weet", "verwacht": "verwacht", "hou": "houdt",
+    "houd": "houdt", "wou": "wou", "lees": "leest", "schrijf": "schrijft", "geef": "geeft",
+}
+_NL_MAP = {"ik": "je", "mijn": "je", "m'n": "je", "mij": "jou", "me": "je", "mezelf": "jezelf",
+           "mijzelf": "jezelf", "ikzelf": "jijzelf"}
+_EN_MAP = {"i": "you", "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll",
+           "me": "you", "my": "your", "mine": "yours", "myself": "yourself",
+           "your": "our", "yours": "ours", "you're": "we're", "you've": "we've",
+           "you'll": "we'll", "you'd": "we'd", "yourself": "yourselves", "yourselves": "yourselves"}
+_EN_OBJECT_BEFORE = {"to", "for", "with", "at", "from", "told", "asked", "called", "emailed",
+                     "contacted", "paid", "gave", "trust", "trusted", "than", "about", "of", "by",
+                     "like", "rang", "phoned", "tell", "call", "email", "contact", "pay", "give",
+                     "thank", "thanked", "chose", "choose", "recommend", "sent", "send", "messaged"}
+_TOKENS = re.compile(r"[A-Za-zÀ-ÿ]+(?:['’][A-Za-z]+)?|[^A-Za-zÀ-ÿ]+")
+
+
+_FIRST_PERSON_EN = {"i", "i'm", "i've", "i'd", "i'll"}
+
+
+def _match_case(src: str, dst: str, sentence_start: bool = False) -> str:
+    if src[:1].isupper() and (sentence_start or src.lower().replace("’", "'") not in _FIRST_PERSON_EN):
+        return dst[:1].upper() + dst[1:]
+    return dst
+
+
+def shift_pronouns(text: str, language: str) -> str:
+    """Light perspective shift for summaries: "ik"->"je", "mijn"->"je", "my"->"your",
+    "you"->"we"/"us" (the customer's "you" is the company, the bot speaks for it)."""
+    toks = _TOKENS.findall(text)
+    words_idx = [i for i, t in enumerate(toks) if t[:1].isalpha()]
+    out = list(toks)
+    lang = language if language in LANGUAGES else "nl"
+    for n, i in enumerate(words_idx):
+        t = toks[i]
+        low = t.lower().replace("’", "'")
+        prev = toks[words_idx[n - 1]].lower() if n else ""
+        nxt = toks[words_idx[n + 1]].lower() if n + 1 < len(words_idx) else ""
+        gap = "".join(toks[words_idx[n - 1] + 1:i]) if n else ""
+        start = n == 0 or bool(re.search(r"[.!?]\s*$", gap))
+        if lang == "nl":
+            if low in _NL_MAP:
+                out[i] = _match_case(t, _NL_MAP[low], start and t[:1].isupper())
+            elif prev == "ik" and low in _NL_VERB_AFTER_IK:
+                out[i] = _NL_VERB_AFTER_IK[low]
+            elif low in ("ben", "heb") and nxt not in ("ik", "je", "jij") and prev != "ik":
+                out[i] = {"ben": "bent", "heb": "hebt"}[low]
+        else:
+            if low == "i" and prev in ("was", "am", "wasn't") and n:
+                j = words_idx[n - 1]
+                out[j] = _match_case(toks[j], {"was": "were", "am": "are", "wasn't": "weren't"}[prev])
+                out[i] = "you"
+            elif low in _EN_MAP:
+                out[i] = _match_case(t, _EN_MAP[low], start)
+            elif low == "you":
+                out[i] = _match_case(t, "us" if prev in _EN_OBJECT_BEFORE else "we", start)
+            elif low == "am" and prev == "i":
+                out[i] = "are"
+            elif low == "was" and prev == "i":
+                out[i] = "were"
+            elif low == "wasn't" and prev == "i":
+                out[i] = "weren't"
+    return "".join(out)
+
+
+_LEADING_FILLER = re.compile(
+    r"^\s*(?:(?:nou|nee|ja|well|so|yeah|eh|ehm|uhm|tja|omdat|want|because|maar|but)\b[\s,.:;-]*)+",
+    re.IGNORECASE)
+
+
+def _clean(text: str, max_words: int = 30) -> str:
+    t = " ".join(text.split())
+    t = _LEADING_FILLER.sub("", t)
+    t = t.strip().rstrip(".!?;,: ")
+    ws = t.split()
+    if len(ws) > max_words:
+        t = " ".join(ws[:max_words]) + "…"
+    return t
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    return _cap(text) + ("" if text[-1] in ".!?…" else ".")
+
+
+def _summary_body(state: ConversationState, lang: str) -> list[str]:
+    body: list[str] = []
+    for key, raw in _texts(state):
+        a = _analysis(raw, lang)
+        if a.dont_know or a.done_signal or a.gibberish:
+            continue
+        shifted = _clean(shift_pronouns(raw, lang))
+        if not shifted:
+            continue
+        direct = shifted.lower().startswith(("je ", "jij ", "you ", "you'"))
+        if key in FOLLOWUP_DIMENSIONS and not direct:
+            body.append(catalogue.text(f"summary_lead.{key}", lang, text=shifted[:1].lower() + shifted[1:]
+                                       if not shifted.startswith(("I ", "I'")) else shifted))
+        else:
+            body.append(_sentence(shifted))
+    return body
+
+
+def summarise(state: ConversationState) -> str:
+    """The story in the customer's own words, ending with a check question."""
+    lang = _lang(state)
+    parts = [catalogue.text("summary_intro", lang, len(state.asked))]
+    if state.score is not None:
+        parts.append(catalogue.text("summary_score", lang, score=int(state.score)))
+    body = _summary_body(state, lang)
+    parts.extend(body or [catalogue.text("summary_empty", lang)])
+    parts.append(catalogue.text("summary_check", lang))
+    return " ".join(parts)
+
+
+def resummarise(state: ConversationState, correction: str) -> str:
+    """Summary after a correction: the correction is the authoritative version."""
+    lang = _lang(state)
+    corrected = _clean(shift_pronouns(correction or "", lang), max_words=60)
+    parts = [catalogue.text("resummary_intro", lang, len(state.asked))]
+    intro = parts[0]
+    if corrected and intro.endswith(":") and not corrected.startswith(("I ", "I'")):
+        corrected = corrected[:1].lower() + corrected[1:]
+        parts.append(corrected + ("" if corrected[-1] in ".!?…" else "."))
+    else:
+        parts.append(_sentence(corrected) if corrected else catalogue.text("summary_empty", lang))
+    parts.append(catalogue.text("summary_check", lang))
+    return " ".join(parts)
+
+
+# --- respond and help ------------------------------------------------------------
+
+def needs_follow_up_offer(state: ConversationState, *analyses: MessageAnalysis) -> bool:
+    """Offer a person's follow-up: score <= 6, negative sentiment, or an open question."""
+    if state.score is not None and state.score <= 6:
+        return True
+    lang = _lang(state)
+    if not analyses:
+        analyses = tuple(_analysis(t, lang) for _, t in _texts(state))
+    if any(a.sentiment_label == "negative" or a.question for a in analyses):
+        return True
+    texts = [t for _, t in _texts(state)]
+    if texts and analyze_story(texts, lang).sentiment == "negative":
+        return True
+    return False
+
+
+_YES = ["ja", "jawel", "jazeker", "ja hoor", "ja klopt", "klopt", "dat klopt", "klopt helemaal",
+        "klopt wel", "jep", "jup", "jaja", "idd", "inderdaad", "precies", "correct", "exact",
+        "zeker", "helemaal goed", "helemaal", "juist", "goed zo", "prima", "yes", "yep", "yeah",
+        "yup", "ya", "exactly", "right", "that's right", "thats right", "that is right",
+        "correct", "absolutely", "sure", "spot on", "indeed", "ok", "oke", "okay", "okee", "yes exactly"]
+_NO = ["nee", "neen", "nope", "no", "nah", "niet helemaal", "niet echt", "klopt niet",
+       "dat klopt niet", "klopt niet helemaal", "dat klopt niet helemaal", "not quite",
+       "not really", "not exactly", "that's wrong", "thats wrong", "that's not right",
+       "wrong", "incorrect", "fout", "not right", "nee hoor", "nee dat klopt niet",
+       "no that's wrong", "not at all", "helemaal niet"]
+_YES_RE = sorted((fold(p) for p in _YES), key=len, reverse=True)
+_NO_RE = sorted((fold(p) for p in _NO), key=len, reverse=True)
+_CORRECTION_CUES = re.compile(
+    r"\b(het was|het ging|het is|eigenlijk|bedoel|bedoelde|niet .+ maar|it was|it is|"
+    r"actually|i meant|i mean|not .+ but|alleen|only|wel|ook)\b")
+_THANKS_ONLY = {"dank je", "dankje", "dank", "bedankt", "dankjewel", "thanks", "thank you",
+                "hoor", "helemaal", "precies", "zo", "wel"}
+
+
+def _strip_prefix(text: str, phrase: str) -> str | None:
+    """If folded ``text`` starts with ``phrase`` (whole words), the original rest."""
+    folded = fold(text).replace("’", "'")
+    lead = re.match(r"[\s\W_]*", folded).end()
+    pattern = r"\s*[,.!;:-]*\s*".join(re.escape(w) for w in phrase.split())
+    m = re.match(pattern + r"(?![\w'])", folded[lead:])
+    if not m:
+        return None
+    rest = text[lead + m.end():]
+    return rest.lstrip(" ,.!;:-–—").strip()
+
+
+def interpret_confirmation(text: str) -> tuple[str, str | None]:
+    """The customer's reply to a summary: ("yes"|"no"|"correction"|"unclear", correction)."""
+    raw = (text or "").strip()
+    if not raw:
+        return "unclear", None
+    if raw in ("👍", "👌", "✅", "👍🏻", "👍🏼", "👍🏽"):
+        return "yes", None
+    if raw in ("👎", "❌", "👎🏻"):
+        return "no", None
+    for phrase in _NO_RE:
+        rest = _strip_prefix(raw, phrase)
+        if rest is None:
+            continue
+        rest = re.sub(r"^(?:maar|but)\b[\s,]*", "", rest, flags=re.IGNORECASE).strip()
+        if len(_WORD.findall(rest)) >= 2:
+            return "correction", rest
+        return "no", None
+    for phrase in _YES_RE:
+        rest = _strip_prefix(raw, phrase)
+        if rest is None:
+            continue
+        rest_words = " ".join(fold(w) for w in _WORD.findall(rest))
+        if not rest_words or rest_words in _THANKS_ONLY or all(
+                w in _THANKS_ONLY for w in rest_words.split()):
+            return "yes", None
+        m = re.match(r"^(?:maar|but|alleen|only|behalve|except)\b[\s,]*(.*)$", rest,
+                     flags=re.IGNORECASE | re.DOTALL)
+        if m and len(_WORD.findall(m.group(1))) >= 2:
+            return "correction", m.group(1).strip()
+        if len(rest_words.split()) <= 2:
+            return "yes", None
+        return "correction", rest
+    if "?" in raw:
+        return "unclear", None
+    n_words = len(_WORD.findall(raw))
+    if n_words >= 4 or (n_words >= 2 and _CORRECTION_CUES.search(fold(raw))):
+        return "correction", raw
+    return "unclear", None

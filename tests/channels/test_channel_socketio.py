@@ -1,0 +1,147 @@
+"""The widget's socket.io channel (Rasa's SocketIOInput + Gehoor's input checks), driven
+by a real python-socketio client against a real Sanic server on loopback."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import jwt
+import pytest
+import socketio
+
+from bot.channels.socketio import SocketIOInput, sanitize_metadata
+from channel_testkit import Bot
+
+SESSION = "0123456789abcdef0123456789abcdef"
+
+
+def channel(**extra) -> SocketIOInput:
+    return SocketIOInput.from_credentials(
+        {"session_persistence": True, "metadata_key": "customData", **extra}
+    )
+
+
+async def connect(server, origin: str | None = None, auth=None, wait_timeout: float = 5) -> tuple[socketio.AsyncClient, list]:
+    client = socketio.AsyncClient(reconnection=False)
+    received: list = []
+    client.on("bot_uttered", lambda data: received.append(("bot_uttered", data)))
+    client.on("session_confirm", lambda data: received.append(("session_confirm", data)))
+    headers = {"Origin": origin} if origin else {}
+    await client.connect(server.base, headers=headers, auth=auth, transports=["polling"],
+                         socketio_path="/socket.io", wait_timeout=wait_timeout)
+    return client, received
+
+
+async def until(predicate, timeout: float = 5) -> None:
+    async def _wait():
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(_wait(), timeout)
+
+
+async def test_session_message_metadata_and_buttons_round_trip(serve):
+    bot = Bot(reply={"text": "Hoe waarschijnlijk...?", "buttons": [{"title": "Ja", "payload": "ja"}]})
+    server = await serve(channel(), bot)
+    client, received = await connect(server)
+    try:
+        await client.emit("session_request", {"session_id": SESSION})
+        await until(lambda: ("session_confirm", SESSION) in received)
+        await client.emit("user_uttered", {
+            "session_id": SESSION, "message": "Hoi",
+            "customData": {"page_url": "http://shop.example/bestelling", "touchpoint": "order_confirmation",
+                           "order_ref": "A-1", "browser_language": "nl-NL", "nested": {"dropped": True}},
+        })
+        await until(lambda: any(kind == "bot_uttered" for kind, _ in received))
+    finally:
+        await client.disconnect()
+    [message] = bot.messages
+    assert (message.text, message.sender_id, message.input_channel) == ("Hoi", SESSION, "socketio")
+    assert message.metadata == {"page_url": "http://shop.example/bestelling", "touchpoint": "order_confirmation",
+                                "order_ref": "A-1", "browser_language": "nl-NL"}
+    assert ("bot_uttered", {"text": "Hoe waarschijnlijk...?",
+                            "quick_replies": [{"content_type": "text", "title": "Ja", "payload": "ja"}]}) in received
+
+
+async def test_malformed_session_ids_and_messages_are_dropped(serve, caplog):
+    bot = Bot(reply={"text": "x"})
+    server = await serve(channel(), bot)
+    client, received = await connect(server)
+    try:
+        await client.emit("session_request", {"session_id": "messenger:123"})
+        await until(lambda: any(kind == "session_confirm" for kind, _ in received))
+        confirmed = [data for kind, data in received if kind == "session_confirm"][0]
+        assert confirmed != "messenger:123" and len(confirmed) == 32
+        with caplog.at_level(logging.WARNING, logger="gehoor.channels"):
+            for bad in (
+                {"session_id": "messenger:123", "message": "Hoi"},
+                {"message": "Hoi"},
+                {"session_id": SESSION, "message": {"text": "Hoi"}},
+                {"session_id": SESSION, "message": "x" * 5000},
+                {"session_id": SESSION, "message": "Hoi", "customData": ["not", "an", "object"]},
+                "just a string",
+            ):
+                await client.emit("user_uttered", bad)
+            await client.emit("user_uttered", {"session_id": SESSION, "message": "ok"})
+            await until(lambda: len(bot.messages) == 1)
+    finally:
+        await client.disconnect()
+    assert [m.text for m in bot.messages] == ["ok"]
+    assert sum("socketio: dropped" in r.message for r in caplog.records) == 6
+
+
+async def test_origin_allow_list(serve):
+    server = await serve(channel(allowed_origins="http://shop.example, http://127.0.0.1:8080"), Bot())
+    client, _ = await connect(server, origin="http://shop.example")
+    await client.disconnect()
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await connect(server, origin="http://evil.example", wait_timeout=1)
+
+
+async def test_signed_sessions_with_jwt(serve):
+    server = await serve(channel(jwt_key="widget-secret-0123456789-abcdefghijkl", jwt_method="HS256"), Bot())
+    token = jwt.encode({"user": {"username": "shop", "role": "guest"}}, "widget-secret-0123456789-abcdefghijkl", algorithm="HS256")
+    client, _ = await connect(server, auth={"token": token})
+    await client.disconnect()
+    for auth in (None, {"token": jwt.encode({"x": 1}, "other-secret-0123456789-abcdefghijklm", algorithm="HS256")}):
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await connect(server, auth=auth, wait_timeout=1)
+
+
+async def test_rate_limit(serve):
+    bot = Bot()
+    server = await serve(channel(max_messages_per_minute=3), bot)
+    client, received = await connect(server)
+    try:
+        await client.emit("session_request", {"session_id": SESSION})
+        await until(lambda: received)
+        for i in range(5):
+            await client.emit("user_uttered", {"session_id": SESSION, "message": str(i)})
+        await asyncio.sleep(0.5)
+    finally:
+        await client.disconnect()
+    assert [m.text for m in bot.messages] == ["0", "1", "2"]
+
+
+def test_sanitize_metadata():
+    assert sanitize_metadata('{"a": "b"}') == {"a": "b"}
+    assert sanitize_metadata(None) == {}
+    assert sanitize_metadata("not json") is None
+    assert sanitize_metadata({"k": "v" * 900})["k"] == "v" * 500
+    assert len(sanitize_metadata({f"k{i}": i for i in range(50)})) == 20
+
+
+async def test_resent_message_id_is_processed_once_and_acknowledged(serve):
+    bot = Bot(reply={"text": "Dank je."})
+    server = await serve(channel(), bot)
+    client, received = await connect(server)
+    try:
+        await client.emit("session_request", {"session_id": SESSION})
+        await until(lambda: received)
+        message = {"session_id": SESSION, "message": "8", "message_id": "m-1", "customData": {}}
+        first = await client.call("user_uttered", message, timeout=5)
+        again = await client.call("user_uttered", message, timeout=5)
+    finally:
+        await client.disconnect()
+    assert first is None and again is None  # both acknowledged
+    assert [m.text for m in bot.messages] == ["8"]

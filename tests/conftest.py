@@ -1,0 +1,129 @@
+"""Shared fixtures. `gehoor_stack` starts the real servers: action server, Rasa server (REST +
+socketio, SQL tracker store on SQLite) and the static web server, on free ports, with a
+private var/ directory. The trained model comes from models/ (`gehoor train`, run by make test).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} died (exit {process.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} not up after {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class Stack:
+    rasa_url: str
+    action_url: str
+    web_url: str
+    db_url: str
+    var_dir: Path
+    tracker_db: Path
+    processes: List[subprocess.Popen] = field(default_factory=list)
+
+    def rest(self, sender: str, message: str, metadata: Optional[Dict[str, Any]] = None,
+             timeout: float = 30) -> List[Dict[str, Any]]:
+        body: Dict[str, Any] = {"sender": sender, "message": message}
+        if metadata:
+            body["metadata"] = metadata
+        request = urllib.request.Request(
+            f"{self.rasa_url}/webhooks/rest/webhook", data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.loads(response.read())
+
+    def say(self, sender: str, message: str, **kwargs: Any) -> str:
+        """Send a message; return the bot's replies joined into one string."""
+        return "\n".join(m.get("text", "") for m in self.rest(sender, message, **kwargs))
+
+
+def latest_model() -> Path:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        pytest.fail("no trained model in models/: run `make test` (it trains first) or `gehoor train`")
+    return models[-1]
+
+
+@pytest.fixture(scope="session")
+def gehoor_stack(tmp_path_factory: pytest.TempPathFactory):
+    var_dir = tmp_path_factory.mktemp("var")
+    (var_dir / "log").mkdir()
+    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
+    db_url = f"sqlite:///{var_dir / 'gehoor.db'}"
+    tracker_db = var_dir / "tracker.db"
+    env = dict(
+        os.environ,
+        RASA_TELEMETRY_ENABLED="false",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONUNBUFFERED="1",
+        GEHOOR_VAR_DIR=str(var_dir),
+        GEHOOR_DB_URL=db_url,
+        GEHOOR_TRACKER_DB=str(tracker_db),
+        GEHOOR_ACTION_URL=f"http://127.0.0.1:{action_port}/webhook",
+    )
+    specs = [
+        ("action-server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+         f"http://127.0.0.1:{action_port}/health"),
+        ("rasa", [str(BIN / "rasa"), "run", "--model", str(latest_model()), "--port", str(rasa_port),
+                  "--interface", "127.0.0.1", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                  "--cors", f"http://127.0.0.1:{web_port}"],
+         f"http://127.0.0.1:{rasa_port}/"),
+        ("web", [sys.executable, "-m", "http.server", str(web_port), "--bind", "127.0.0.1",
+                 "--directory", str(ROOT / "web")],
+         f"http://127.0.0.1:{web_port}/"),
+    ]
+    stack = Stack(
+        rasa_url=f"http://127.0.0.1:{rasa_port}", action_url=f"http://127.0.0.1:{action_port}",
+        web_url=f"http://127.0.0.1:{web_port}", db_url=db_url, var_dir=var_dir, tracker_db=tracker_db,
+    )
+    started = []
+    try:
+        for name, argv, _ in specs:
+            log = var_dir / "log" / f"{name}.log"
+            process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+            stack.processes.append(process)
+            started.append((process, log))
+        for (process, log), (_, _, health) in zip(started, specs):
+            wait_http(health, process, log)
+        yield stack
+    finally:
+        for process in stack.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in stack.processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()

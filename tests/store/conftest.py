@@ -1,0 +1,122 @@
+"""Fixtures of the story store tests.
+
+`store` is parametrized: every test that uses it runs on SQLite (a file in tmp_path) and on
+PostgreSQL (127.0.0.1:5432, database `test`, a fresh uniquely named schema per test, dropped
+afterwards; override with GEHOOR_TEST_PG_URL). When PostgreSQL is unreachable the PG variant
+is skipped with the reason, unless the environment variable CI is set: then it fails.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Optional
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.store.db import make_engine, migrate, session_factory
+from bot.store.outbox import Outbox
+from bot.store.repository import StoryRepository
+
+PG_URL = os.environ.get("GEHOOR_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(autouse=True)
+def _private_var(tmp_path, monkeypatch):
+    """Every test gets its own var/ (outbox, default SQLite files) and no inherited DB URLs."""
+    var = tmp_path / "var"
+    monkeypatch.setenv("GEHOOR_VAR_DIR", str(var))
+    monkeypatch.delenv("GEHOOR_DB_URL", raising=False)
+    monkeypatch.delenv("GEHOOR_TRACKER_DB_URL", raising=False)
+    monkeypatch.setenv("GEHOOR_TRACKER_DB", str(var / "tracker.db"))
+    monkeypatch.delenv("GEHOOR_IDLE_MINUTES", raising=False)
+    yield
+
+
+def _pg_unavailable() -> Optional[str]:
+    try:
+        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with eng.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL not reachable at {PG_URL}: {str(exc).strip().splitlines()[0]}"
+
+
+_PG_REASON: list = []
+
+
+def pg_reason() -> Optional[str]:
+    if not _PG_REASON:
+        _PG_REASON.append(_pg_unavailable())
+    return _PG_REASON[0]
+
+
+def require_pg() -> None:
+    reason = pg_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set: PostgreSQL tests must run)")
+        pytest.skip(reason)
+
+
+@dataclass
+class Store:
+    dialect: str
+    url: str
+    engine: object
+    factory: object
+    repo: StoryRepository
+    tracker_url: str
+    outbox: Outbox
+
+    def session(self):
+        return self.factory()
+
+
+@pytest.fixture
+def pg_schema_url():
+    require_pg()
+    schema = f"gehoor_store_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            # a test that leaked an open transaction must not hang the run
+            conn.execute(text("SET lock_timeout = '20s'"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        tracker_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    else:
+        url = request.getfixturevalue("pg_schema_url")
+        tracker_url = url  # PostgreSQL profile: Rasa's events table in the same database
+    engine = make_engine(url)
+    migrate(engine)
+    factory = session_factory(engine)
+    s = Store(request.param, url, engine, factory, StoryRepository(factory), tracker_url,
+              Outbox(tmp_path / "outbox.sqlite3"))
+    yield s
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    factory = session_factory(engine)
+    yield Store("sqlite", url, engine, factory, StoryRepository(factory), f"sqlite:///{tmp_path / 'tracker.db'}",
+                Outbox(tmp_path / "outbox.sqlite3"))
+    engine.dispose()
