@@ -5,7 +5,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.events import ActiveLoop, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -210,4 +210,6 @@ class ActionFallback(SpeakingAction):
             say(dispatcher, "after_close", language, reference=reference_for_events(tracker.sender_id, tracker.events))
         else:
             say(dispatcher, "fallback", language)
-        return []
+        # Like Rasa's own fallback: the message stays in the tracker's events (and so in the
+        # story) but no longer steers the dialogue, so the bot listens again.
+        return [UserUtteranceReverted()]

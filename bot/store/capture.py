@@ -219,10 +219,14 @@ def _analysis(customer_texts: list, language: str) -> dict:
     if not customer_texts:
         return empty
     try:
-        result = analyze_story(customer_texts, language)
+        return _parse_analysis(analyze_story(customer_texts, language))
     except Exception:  # the store must never lose a story because analysis failed
         log.exception("analyze_story failed; storing the story without analysis")
         return empty
+
+
+def _parse_analysis(result: Any) -> dict:
+    """A StoryAnalysis (bot.listening) or a dict with the same keys → plain values."""
 
     def get(name: str, default: Any = None) -> Any:
         if isinstance(result, dict):

@@ -141,6 +141,16 @@ async def test_unsigned_or_wrongly_signed_requests_are_rejected(serve, fake_api,
     assert any(f"channel messenger rejected" in r.message and reason in r.message for r in caplog.records)
 
 
+async def test_handover_standby_entries_are_acknowledged_and_ignored(serve, fake_api):
+    api = await fake_api({})
+    bot = Bot(reply={"text": "x"})
+    server = await serve(channel(api.url), bot)
+    body = json.dumps({"object": "page", "entry": [{"id": PAGE, "time": 1, "standby": [
+        {"sender": {"id": PSID}, "recipient": {"id": PAGE}, "timestamp": 1, "message": {"mid": "m_sb", "text": "hi"}}]}]}).encode()
+    assert (await post(server, body))[0] == 200
+    assert bot.messages == [] and api.requests == []
+
+
 async def test_signed_with_another_secret_is_rejected(serve, fake_api):
     api = await fake_api({})
     bot = Bot()

@@ -73,7 +73,8 @@ def wait_http(url: str, timeout: float = 60) -> None:
 class FakeStack:
     """The fake bot server (restartable on the same port) and a static server for web/."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, jwt_key: str = "") -> None:
+        self.jwt_key = jwt_key
         self.log = tmp / "messages.jsonl"
         self.rasa_port, self.web_port = free_port(), free_port()
         self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
@@ -90,7 +91,7 @@ class FakeStack:
         env = dict(os.environ, RASA_TELEMETRY_ENABLED="false")
         self.bot = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("widget_fake_server.py")), "--port", str(self.rasa_port),
-             "--log", str(self.log), "--origins", self.web_url],
+             "--log", str(self.log), "--origins", self.web_url, "--jwt-key", self.jwt_key],
             env=env, stdout=open(self.tmp / "fake-server.log", "ab"), stderr=subprocess.STDOUT)
         wait_http(self.rasa_url + "/")
 
@@ -298,6 +299,34 @@ def test_widget_phone_layout(browser, fake_stack):
     context.close()
 
 
+def test_widget_signed_sessions(browser, tmp_path, widget_built):
+    import jwt
+
+    key = "acme-widget-signing-key-0123456789abcdef"
+    stack = FakeStack(tmp_path, jwt_key=key)
+    try:
+        for token, works in ((jwt.encode({"page": "order"}, key, algorithm="HS256"), True),
+                             (jwt.encode({"page": "order"}, "x" * 40, algorithm="HS256"), False)):
+            page = browser.new_page(viewport=DESKTOP)
+            # A page that signs sessions passes the token in the widget's config.
+            page.add_init_script(f"window.GehoorWidgetConfig = {{serverUrl: {json.dumps(stack.rasa_url)}, "
+                                 f"token: {json.dumps(token)}, touchpoint: 'signed'}};")
+            page.goto(f"{stack.web_url}/index.html")
+            page.click("#open-feedback")
+            page.fill("#gehoor-input", "Hoi")
+            page.keyboard.press("Enter")
+            if works:
+                wait_bot_count(page, 1, timeout=20)
+            else:
+                page.wait_for_selector(".status:not([hidden])")
+                page.wait_for_timeout(1500)
+                assert page.locator(".msg.bot:not(.local)").count() == 0
+            page.close()
+        assert [m["metadata"]["touchpoint"] for m in stack.messages()] == ["signed"]
+    finally:
+        stack.close()
+
+
 def test_widget_refuses_other_origins(browser, fake_stack):
     """The channel's origin allow-list: a page served from another origin cannot connect."""
     other_web = free_port()
@@ -375,15 +404,24 @@ def test_widget_full_stack(browser, gehoor_stack, widget_built):
     assert session_id(page) == conversation
 
     say(page, "Ik had verwacht dat ze me een bericht zouden sturen")
-    # The rest of the conversation depends on the listening planner: answer what is asked,
-    # clicking the quick replies (yes/no) when the bot offers them.
+    # The rest depends on the listening planner: confirm the summary with the "Ja" button,
+    # decline other yes/no offers with "Nee", answer open questions by typing.
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    for reply in ("Het kost me een vrije ochtend", "ja", "nee", "nee"):
+    story = iter(["Het kostte me een vrije ochtend, ik bleef voor niets thuis",
+                  "Dat jullie laten weten wanneer het pakket echt komt", "Nee, dat was het"])
+    for _ in range(6):
+        last = bot_texts(page)[-1]
+        titles = [t.strip() for t in page.locator(".reply").all_inner_texts()]
         try:
-            answer(page, reply)
+            if titles:
+                click_reply(page, "Ja" if "Klopt" in last and "Ja" in titles else "Nee" if "Nee" in titles else titles[0], 20)
+            elif "?" in last:
+                say(page, next(story, "Nee"), 20)
+            else:
+                break  # the bot closed the conversation
         except PlaywrightTimeout:
-            break  # the conversation has ended: no more replies
+            break
     assert len(user_texts(page)) >= 4
     page.screenshot(path=str(SCREENSHOTS / "desktop-end.png"))
 

@@ -45,10 +45,11 @@ def script(state: dict, text: str) -> dict:
     return {"text": "Dank je, ik heb het genoteerd."}
 
 
-def build_app(log_path: Path, allowed_origins: str = "") -> Sanic:
+def build_app(log_path: Path, allowed_origins: str = "", jwt_key: str = "") -> Sanic:
     app = Sanic("gehoor_widget_fake")
     channel = SocketIOInput.from_credentials(
-        {"session_persistence": True, "metadata_key": "customData", "allowed_origins": allowed_origins}
+        {"session_persistence": True, "metadata_key": "customData", "allowed_origins": allowed_origins,
+         "jwt_key": jwt_key or None}
     )
     states: dict = {}
 
@@ -73,8 +74,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5005)
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--origins", default="")
+    parser.add_argument("--jwt-key", default="")
     args = parser.parse_args()
-    build_app(args.log, args.origins).run(host="127.0.0.1", port=args.port, access_log=False)
+    build_app(args.log, args.origins, args.jwt_key).run(host="127.0.0.1", port=args.port, access_log=False)
 
 
 if __name__ == "__main__":

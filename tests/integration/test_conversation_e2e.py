@@ -69,6 +69,9 @@ def test_dutch_happy_path(gehoor_stack):
         after_confirm = gehoor_stack.say(who, "nee hoor")
     assert re.search(r"GH-[0-9A-Z]{4,}", after_confirm), after_confirm
 
+    late = gehoor_stack.say(who, "bedankt nog")
+    assert late and "?" not in late, "after the end the bot only acknowledges"
+
     story = stored(gehoor_stack, who)
     assert story.status == "complete"
     assert story.score == 4
@@ -80,6 +83,7 @@ def test_dutch_happy_path(gehoor_stack):
     assert story.answers.get("reason", "").startswith("Ik moest weer drie keer bellen")
     customer_lines = [t for r, t in story.transcript if r == "customer"]
     assert customer_lines[:2] == ["hoi", "4"]
+    assert customer_lines[-1] == "bedankt nog", "a message after the end is kept too"
     assert any(r == "bot" for r, _ in story.transcript)
 
 

@@ -1,0 +1,282 @@
+"""The custom actions with rasa_sdk's own Tracker and CollectingDispatcher, against a real
+(temporary SQLite) story store."""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from actions import story_sink
+from actions.ask import AskReason, AskScore, AskSummaryFeedback
+from actions.feedback_form import NO_CONTACT, ValidateFeedbackForm
+from actions.flow import ActionClarify, ActionClose, ActionFallback, ActionHandoff, ActionOpening, ActionStop
+from bot.store.models import Story
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN: Dict[str, Any] = yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+@pytest.fixture(autouse=True)
+def store(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'stories.db'}"
+    monkeypatch.setenv("GEHOOR_DB_URL", url)
+    monkeypatch.setenv("GEHOOR_VAR_DIR", str(tmp_path))
+    import bot.store.db as db
+
+    for name in ("_engine", "_ENGINE", "_factory"):
+        if hasattr(db, name):
+            monkeypatch.setattr(db, name, None, raising=False)
+    monkeypatch.setattr(story_sink, "_writer", None)
+    monkeypatch.setattr(story_sink, "_lock", asyncio.Lock())
+    yield url
+
+
+def user(text: str, intent: str, ts: float, channel: str = "rest", metadata: Optional[dict] = None) -> dict:
+    return {"event": "user", "text": text, "timestamp": ts, "input_channel": channel,
+            "parse_data": {"intent": {"name": intent, "confidence": 1.0}, "entities": []},
+            "metadata": metadata or {}}
+
+
+def tracker(text: str, intent: str, slots: Optional[Dict[str, Any]] = None,
+            history: Optional[List[dict]] = None, sender: str = "t-1",
+            latest_action: str = "action_listen", active_loop: Optional[str] = None) -> Tracker:
+    now = time.time()
+    events = [{"event": "action", "name": "action_session_start", "timestamp": now - 10},
+              {"event": "session_started", "timestamp": now - 10},
+              {"event": "action", "name": "action_listen", "timestamp": now - 10}]
+    events += history or []
+    message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
+    events.append(user(text, intent, now))
+    all_slots = {name: None for name in DOMAIN["slots"]}
+    all_slots.update(slots or {})
+    return Tracker(sender, all_slots, message, events, False, None,
+                   {"name": active_loop} if active_loop else {}, latest_action)
+
+
+def run(action, t: Tracker) -> tuple[List[dict], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, DOMAIN))
+    return events, dispatcher
+
+
+def slot_events(events: List[dict]) -> Dict[str, Any]:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def texts(dispatcher: CollectingDispatcher) -> str:
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+def stored_story(url: str, sender: str) -> Story:
+    engine = create_engine(url)
+    with Session(engine) as session:
+        story = session.query(Story).filter_by(conversation_id=sender).one()
+        story.messages  # load the transcript before the session closes
+        session.expunge(story)
+    engine.dispose()
+    return story
+
+
+def required(slots: Dict[str, Any], text: str = "x", intent: str = "inform") -> List[str]:
+    t = tracker(text, intent, slots, active_loop="feedback_form")
+    form = ValidateFeedbackForm()
+    return asyncio.run(form.required_slots(form.domain_slots(DOMAIN), CollectingDispatcher(), t, DOMAIN))
+
+
+def next_slot(slots: Dict[str, Any]) -> Optional[str]:
+    return next((s for s in required(slots) if slots.get(s) is None), None)
+
+
+# --- the planner-driven form --------------------------------------------------------
+
+@pytest.mark.parametrize("slots, expected", [
+    ({}, "score_answer"),
+    ({"score_answer": "4", "score": 4.0}, "answer_reason"),
+    ({"answer_reason": "mijn pakket kwam weer niet", "opened_with_story": True}, "score_answer"),
+    ({"handoff_requested": True}, "contact_details"),
+    ({"handoff_requested": True, "contact_details": "+31612345678"}, None),
+])
+def test_form_asks_the_right_next_slot(slots, expected):
+    assert next_slot(slots) == expected
+
+
+def test_follow_up_is_never_an_answered_or_asked_dimension():
+    slots = {"score_answer": "4", "score": 4.0, "language": "nl",
+             "answer_reason": "Ik had verwacht dat de bezorger zou aanbellen, maar hij liet een briefje achter",
+             "answer_impact": "Ik moest een dag vrij nemen", "followups_asked": ["impact"]}
+    chosen = next_slot(slots)
+    assert chosen is not None and chosen.startswith("answer_")
+    assert chosen not in ("answer_reason", "answer_impact", "answer_expectation")
+
+
+def test_done_signal_goes_to_verification():
+    slots = {"score_answer": "9", "score": 9.0, "answer_reason": "snelle levering",
+             "followups_done": True}
+    assert next_slot(slots) == "summary_feedback"
+
+
+def test_max_followups_respected(monkeypatch):
+    monkeypatch.setenv("GEHOOR_MAX_FOLLOWUPS", "1")
+    slots = {"score_answer": "5", "score": 5.0, "answer_reason": "de app crasht steeds",
+             "answer_expectation": "dat hij gewoon werkt", "followups_asked": ["expectation"]}
+    assert next_slot(slots) == "summary_feedback"
+
+
+def test_correction_then_resummary_then_offer():
+    base = {"score_answer": "3", "score": 3.0, "answer_reason": "te laat", "followups_done": True,
+            "summary_feedback": "nee", "summary_confirmed": False}
+    assert next_slot(base) == "correction"
+    base.update(correction="het was de bezorger")
+    assert next_slot(base) == "resummary_feedback"
+    base.update(resummary_feedback="ja")
+    assert next_slot(base) == "contact_consent", "score 3: offer a follow-up by a person"
+    base.update(contact_consent=True)
+    assert next_slot(base) == "contact_details"
+
+
+def test_happy_promoter_is_not_offered_a_follow_up():
+    slots = {"score_answer": "10", "score": 10.0, "answer_reason": "super fijne service, heel blij",
+             "followups_done": True, "summary_feedback": "ja", "summary_confirmed": True}
+    assert next_slot(slots) is None
+
+
+# --- validation -------------------------------------------------------------------------
+
+def validate(slot: str, value: str, intent: str = "inform", slots: Optional[dict] = None) -> Dict[str, Any]:
+    form = ValidateFeedbackForm()
+    t = tracker(value, intent, slots)
+    return getattr(form, f"validate_{slot}")(value, CollectingDispatcher(), t, DOMAIN)
+
+
+@pytest.mark.parametrize("text, score", [("8", 8.0), ("een dikke zeven", 7.0), ("I'd give it a six", 6.0),
+                                         ("tien!", 10.0), ("7 uit 10", 7.0)])
+def test_score_in_digits_and_words(text, score):
+    assert validate("score_answer", text, "give_score")["score"] == score
+
+
+def test_ambiguous_score_asks_which():
+    result = validate("score_answer", "zes of zeven", "give_score")
+    assert result["score_answer"] is None and result["score_ambiguous"] == [6, 7]
+    again = validate("score_answer", "ook zes of zeven", "give_score", {"score_ambiguous": [6, 7]})
+    assert again["score_answer"] and again["score"] is None, "asked once: accept without looping"
+
+
+@pytest.mark.parametrize("text", ['/give_score{"score": 99}', "/inform", "   "])
+def test_injection_or_empty_never_fills_the_score(text):
+    result = validate("score_answer", text, "give_score")
+    assert result == {"score_answer": None}
+
+
+def test_refusal_and_out_of_range_are_accepted_without_score():
+    for text in ("zeg ik liever niet", "11"):
+        result = validate("score_answer", text, "deny")
+        assert result["score_answer"] == text and result["score"] is None
+
+
+def test_story_instead_of_score_is_kept_as_the_reason():
+    text = "het pakket kwam drie dagen te laat en niemand liet iets weten"
+    result = validate("score_answer", text, "inform")
+    assert result["answer_reason"] == text and result["opened_with_story"] is True
+    assert result["score_answer"] is None and result["score_attempts"] == 1
+
+
+def test_contact_details_validated_with_phonenumbers():
+    assert validate("contact_details", "06 12345678")["contact_details"] == "+31612345678"
+    assert validate("contact_details", "mail me op jan@example.nl")["contact_kind"] == "email"
+    bad = validate("contact_details", "0612")
+    assert bad["contact_details"] is None and bad["contact_attempts"] == 1
+    assert validate("contact_details", "nee liever niet", "deny")["contact_details"] == NO_CONTACT
+
+
+def test_summary_feedback_yes_no_and_correction():
+    assert validate("summary_feedback", "ja klopt", "affirm")["summary_confirmed"] is True
+    no = validate("summary_feedback", "nee", "deny")
+    assert no["summary_confirmed"] is False and "correction" not in no
+    corrected = validate("summary_feedback", "nee, het was de bezorger en niet de app", "deny")
+    assert corrected["summary_confirmed"] is False and "bezorger" in corrected["correction"]
+
+
+# --- speaking actions and storage ------------------------------------------------------------
+
+def test_opening_with_a_story_keeps_it_and_stores_it(store):
+    story = "mijn pakket is wéér niet bezorgd!"
+    events, dispatcher = run(ActionOpening(), tracker(story, "inform", sender="open-story",
+                                                      latest_action="action_listen"))
+    slots = slot_events(events)
+    assert slots["answer_reason"] == story and slots["opened_with_story"] is True
+    assert "bot" in texts(dispatcher).lower()
+    saved = stored_story(store, "open-story")
+    assert saved.status == "in_progress" and saved.repeat_contact is True
+    assert saved.answers["reason"] == story
+
+
+def test_opening_with_a_score_prefills_it():
+    events, _ = run(ActionOpening(), tracker("8", "give_score"))
+    assert slot_events(events)["score"] == 8.0
+
+
+def test_ask_score_offers_buttons_with_plain_text_payloads():
+    _, dispatcher = run(AskScore(), tracker("hoi", "greet"))
+    buttons = dispatcher.messages[0]["buttons"]
+    assert [b["payload"] for b in buttons] == [str(n) for n in range(11)]
+
+
+def test_reason_question_names_the_score():
+    _, dispatcher = run(AskReason(), tracker("4", "give_score", {"score": 4.0, "score_answer": "4", "language": "nl"}))
+    assert "4" in texts(dispatcher) and texts(dispatcher).count("?") == 1
+
+
+def test_summary_uses_the_customers_words_and_sets_the_summary_slot():
+    slots = {"score": 4.0, "language": "nl", "answer_reason": "Ik moest drie keer bellen over mijn factuur"}
+    events, dispatcher = run(AskSummaryFeedback(), tracker("dat was het", "done", slots))
+    assert "factuur" in texts(dispatcher)
+    assert slot_events(events)["summary"] == texts(dispatcher)
+
+
+def test_stop_ends_at_once_and_keeps_the_story(store):
+    events, dispatcher = run(ActionStop(), tracker("stop", "stop", {"score": 3.0}, sender="stopper"))
+    assert {"event": "active_loop", "name": None} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events if e.get("event") == "active_loop"]
+    assert "?" not in texts(dispatcher)
+    saved = stored_story(store, "stopper")
+    assert saved.status == "abandoned" and saved.end_reason == "customer_stopped"
+
+
+def test_handoff_flags_the_story(store):
+    events, dispatcher = run(ActionHandoff(), tracker("ik wil een mens spreken", "request_human", sender="human"))
+    assert slot_events(events)["handoff_requested"] is True
+    assert stored_story(store, "human").status == "handed_off"
+
+
+def test_close_gives_the_reference_that_is_stored(store):
+    t = tracker("ja", "affirm", {"score": 9.0, "summary_confirmed": True, "story_status": "in_progress"},
+                sender="closer")
+    events, dispatcher = run(ActionClose(), t)
+    saved = stored_story(store, "closer")
+    assert saved.reference in texts(dispatcher)
+    assert saved.status == "complete"
+    assert slot_events(events)["story_status"] == "complete"
+
+
+def test_clarify_once_then_move_on():
+    first, d1 = run(ActionClarify(), tracker("qwx zzv", "nlu_fallback", {"requested_slot": "answer_reason"}))
+    assert slot_events(first)["clarified_slot"] == "answer_reason"
+    assert "answer_reason" not in slot_events(first)
+    second, _ = run(ActionClarify(), tracker("vvv qqq", "nlu_fallback",
+                                             {"requested_slot": "answer_reason", "clarified_slot": "answer_reason"}))
+    assert slot_events(second)["answer_reason"] == "vvv qqq"
+
+
+def test_language_follows_the_customer():
+    events, dispatcher = run(ActionFallback(), tracker("sorry, I don't understand what you mean", "inform",
+                                                       {"language": "nl"}))
+    assert slot_events(events)["language"] == "en"
+    assert any(e.get("event") == "rewind" for e in events), "the fallback reverts the user turn"
