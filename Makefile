@@ -24,6 +24,18 @@ setup:
 run: setup
 	@$(BIN)/gehoor run
 
+# Production profile (docs/deploy.md): PostgreSQL, Redis, RabbitMQ, 2 Rasa + 2 action servers behind nginx.
+.PHONY: run-prod test-prod
+run-prod: setup
+	@bash scripts/install-nginx.sh
+	@$(BIN)/gehoor run-prod
+
+# The production suites (tests/prod/): load, fault, bad input, readiness, events, deploy manifests.
+test-prod: setup
+	@bash scripts/install-nginx.sh
+	$(BIN)/python -m pytest tests/prod -m prod; code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "make test-prod: pytest collected no tests" >&2; exit 1; fi; exit $$code
+
 train: setup
 	@$(BIN)/gehoor train
 

@@ -178,7 +178,7 @@ class ValidateFeedbackForm(FormValidationAction):
             pass
         verdict, _ = interpret_confirmation(value)
         intent = latest_intent(tracker)
-        if verdict == "yes" or intent == "affirm":
+        if verdict == "yes" or (intent == "affirm" and not analyze(value).gibberish):
             return {"contact_consent": True}
         if verdict == "no" or intent in ("deny", "dont_know", "done"):
             return {"contact_consent": False}

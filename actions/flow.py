@@ -112,6 +112,10 @@ class ActionStop(SpeakingAction):
         return "action_stop"
 
     def respond(self, dispatcher, tracker, language):
+        if analyze(latest_text(tracker), previous_language=language).gibberish:
+            # Keyboard mash the classifier happened to read as "stop": ask, do not end.
+            say(dispatcher, "clarify", language, variant=turn_index(tracker))
+            return []
         say(dispatcher, "stop", language)
         events: List[Dict[str, Any]] = [ActiveLoop(None), SlotSet("requested_slot", None)]
         if tracker.get_slot("story_status") not in FINISHED:

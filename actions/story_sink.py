@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any, Dict, List, Optional
 
-from bot.store.capture import snapshot_from_events
+from bot.store.capture import reference_from_events
 from bot.store.db import migrate
 from bot.store.writer import StoryWriter
+from bot.ops import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +34,27 @@ async def writer() -> StoryWriter:
             if _writer is None:
                 created = await asyncio.get_running_loop().run_in_executor(None, _create_writer)
                 created.start_background()
+                metrics.track_outbox(lambda: created._pending)
                 _writer = created
     return _writer
 
 
 async def save(conversation_id: str, events: List[Dict[str, Any]]) -> Optional[str]:
-    snapshot = snapshot_from_events(conversation_id, events)
-    if snapshot is None:
+    """Capture and write on the store's worker thread: the event loop only awaits."""
+    metrics.TURNS.inc()
+    started = time.perf_counter()
+    try:
+        outcome = await (await writer()).save_events(conversation_id, events)
+    except Exception:
+        metrics.STORY_WRITES.labels("failed").inc()
+        metrics.ERRORS.labels("store").inc()
+        raise
+    finally:
+        metrics.STORY_WRITE_SECONDS.observe(time.perf_counter() - started)
+    if outcome is None:
+        metrics.STORY_WRITES.labels("skipped").inc()
         return None
-    outcome = await (await writer()).save(snapshot)
+    metrics.STORY_WRITES.labels("stored" if outcome.stored else "queued").inc()
     if not outcome.stored:
         logger.warning("story %s queued in the outbox (depth %d): %s",
                        outcome.reference, outcome.outbox_depth, outcome.error)
@@ -48,6 +62,5 @@ async def save(conversation_id: str, events: List[Dict[str, Any]]) -> Optional[s
 
 
 def reference_for_events(conversation_id: str, events: List[Dict[str, Any]]) -> str:
-    """The story's short reference, known before anything is written."""
-    snapshot = snapshot_from_events(conversation_id, list(events))
-    return snapshot.reference if snapshot else ""
+    """The story's short reference, known before anything is written (no analysis needed)."""
+    return reference_from_events(conversation_id, list(events)) or ""

@@ -8,6 +8,7 @@ import sys
 # Modules that expose `register(subparsers)`; missing ones are skipped so a partial checkout still runs.
 SUBCOMMAND_MODULES = (
     "bot.run",
+    "bot.run_prod",
     "bot.store.cli",
     "bot.review.cli",
     "bot.channels.cli",

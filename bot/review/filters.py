@@ -139,21 +139,25 @@ class Filters:
         """[(param, label, value)] of the active filters, for removable chips."""
         return [(k, self.LABELS.get(k, k), v) for k, v in self.params().items()]
 
-    def clauses(self, search: Callable[[str], object], *, ordered: bool = False, dialect: str = "") -> list:
+    def clauses(self, search: Callable[[str], object], *, ordered: bool = False, scan: bool = False,
+                dialect: str = "") -> list:
         """SQL conditions on Story. `search(text)` returns a condition for the full-text query.
 
         ordered=True is for "newest N" queries (inbox page, quotes): on SQLite the plain columns
         are then written as `+column`, so the planner walks ix_stories_started_id backwards and
         stops after N rows instead of collecting and sorting every match of a low-selectivity
         index (score band, language, …); aspects and tags become correlated EXISTS probes.
-        ordered=False (counts, aggregates) lets every index drive, aspects/tags as IN (…), unless
-        there is a date range: then the started_at index drives, as for ordered=True.
+        ordered=False (counts) lets every index drive, aspects/tags as IN (…), unless there is a
+        date range: then the started_at index drives, as for ordered=True.
+        scan=True (dashboard aggregates over many rows): plain columns as `+column` too, so a
+        weak index (a channel with half the stories) does not drive with a lookup per row;
+        SQLite then reads the table once, which is cheaper.
         """
         # A date range is usually the most selective condition: let the time index drive then too.
         by_time = ordered or bool(self.date_from or self.date_to)
 
         def col(column):
-            if by_time and dialect == "sqlite":
+            if (by_time or scan) and dialect == "sqlite":
                 return literal_column(f"+{column.table.name}.{column.name}", type_=column.type)
             return column
 

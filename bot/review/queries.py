@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Optional
 
-from sqlalchemy import Integer, and_, cast, func, literal_column, select
+from sqlalchemy import Integer, and_, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from bot.review import storeapi
@@ -69,8 +69,8 @@ def filter_choices(db: Session, cache: TTLCache) -> dict:
 
 
 # ---------------------------------------------------------------------------- inbox
-def where_clauses(db: Session, filters: Filters, ordered: bool = False) -> list:
-    return filters.clauses(lambda q: storeapi.search_clause(db, q), ordered=ordered,
+def where_clauses(db: Session, filters: Filters, ordered: bool = False, scan: bool = False) -> list:
+    return filters.clauses(lambda q: storeapi.search_clause(db, q), ordered=ordered, scan=scan,
                            dialect=db.get_bind().dialect.name)
 
 
@@ -142,31 +142,61 @@ def _count_if(condition):
     return func.coalesce(func.sum(cast(condition, Integer)), 0)
 
 
-def dashboard_totals(db: Session, filters: Filters, dist: Optional[list[int]] = None) -> dict:
-    """Head-line numbers: one pass over the matching stories plus the score distribution."""
-    row = db.execute(
-        select(
-            func.count(Story.id).label("stories"),
-            _count_if(Story.repeat_contact.is_(True)).label("repeat"),
-            _count_if(Story.summary_confirmed.is_(True)).label("confirmed"),
-            func.count(Story.correction).label("corrected"),
-            func.count(Story.summary_confirmed).label("summary_asked"),
-            _count_if(Story.handoff_requested.is_(True)).label("handoffs"),
-            _count_if(and_(
-                Story.handoff_requested.is_(True),
-                Story.follow_up_state != "done",
-                Story.review_status != "closed",
-            )).label("handoffs_waiting"),
-        ).where(*where_clauses(db, filters))
-    ).one()
-    d = dict(row._mapping)
-    dist = dist if dist is not None else distribution(db, filters)
+def _totals_columns():
+    return (
+        func.count(Story.id).label("stories"),
+        _count_if(Story.repeat_contact.is_(True)).label("repeat"),
+        _count_if(Story.summary_confirmed.is_(True)).label("confirmed"),
+        func.count(Story.correction).label("corrected"),
+        func.count(Story.summary_confirmed).label("summary_asked"),
+        _count_if(Story.handoff_requested.is_(True)).label("handoffs"),
+        # CASE first tests the hand-off flag, so the later columns are only read for hand-offs
+        func.coalesce(func.sum(case(
+            (Story.handoff_requested.is_(True),
+             cast(and_(Story.follow_up_state != "done", Story.review_status != "closed"), Integer)),
+            else_=0,
+        )), 0).label("handoffs_waiting"),
+    )
+
+
+def _with_bands(d: dict, dist: list[int]) -> dict:
     d["scored"] = sum(dist)
     d["detractors"] = sum(dist[0:7])
     d["passives"] = sum(dist[7:9])
     d["promoters"] = sum(dist[9:11])
     d["nps"] = nps(d["promoters"], d["detractors"], d["scored"])
     return d
+
+
+def dashboard_numbers(db: Session, filters: Filters) -> tuple[list[int], dict]:
+    """(score distribution 0..10, head-line totals).
+
+    Unfiltered: the distribution from ix_stories_score alone, the totals in one pass. Filtered:
+    both in one pass, grouped by score (each extra pass would repeat the filter's work)."""
+    clauses = where_clauses(db, filters, scan=True)
+    if not clauses:
+        dist = distribution(db, filters)
+        d = dict(db.execute(select(*_totals_columns())).one()._mapping)
+        return dist, _with_bands(d, dist)
+    score = Story.score
+    if db.get_bind().dialect.name == "sqlite":
+        score = literal_column("+stories.score", type_=Story.score.type)  # no walk of ix_stories_score
+    score = score.label("score")
+    rows = db.execute(select(score, *_totals_columns()).where(*clauses).group_by(score)).all()
+    dist = [0] * 11
+    d = {k: 0 for k in ("stories", "repeat", "confirmed", "corrected", "summary_asked", "handoffs", "handoffs_waiting")}
+    for row in rows:
+        m = row._mapping
+        if m["score"] is not None and 0 <= m["score"] <= 10:
+            dist[m["score"]] += m["stories"]
+        for k in d:
+            d[k] += m[k] or 0
+    return dist, _with_bands(d, dist)
+
+
+def dashboard_totals(db: Session, filters: Filters, dist: Optional[list[int]] = None) -> dict:
+    """Head-line numbers (see dashboard_numbers)."""
+    return dashboard_numbers(db, filters)[1]
 
 
 def nps(promoters: int, detractors: int, scored: int) -> Optional[float]:
@@ -206,23 +236,69 @@ def trend_window(filters: Filters, granularity: str, today: Optional[date] = Non
     return start, end
 
 
-def _bucket_start(day: date, granularity: str) -> date:
-    return day - timedelta(days=day.weekday()) if granularity == "week" else day.replace(day=1)
+_INDEX_CHECK: dict = {}
+
+
+def has_started_score_index(db: Session) -> bool:
+    """Whether the store has an index on stories (started_at, score) (recommended, see
+    docs/review.md): the trend then reads one index range per bucket, without a table pass."""
+    bind = db.get_bind()
+    key = str(bind.url)
+    if key not in _INDEX_CHECK:
+        from sqlalchemy import inspect
+
+        import warnings
+
+        try:
+            with warnings.catch_warnings():  # PostgreSQL: expression indexes (full-text) are not reflected
+                warnings.simplefilter("ignore")
+                indexes = inspect(bind).get_indexes("stories")
+        except Exception:  # noqa: BLE001
+            indexes = []
+        _INDEX_CHECK[key] = any(list(ix.get("column_names") or [])[:2] == ["started_at", "score"] for ix in indexes)
+    return _INDEX_CHECK[key]
+
+
+def _trend_per_bucket(db: Session, start: date, end: date, granularity: str) -> list[dict]:
+    from bot.review.filters import local_midnight_utc
+
+    points = []
+    for cur, nxt in _buckets(start, end, granularity):
+        n, p, d = db.execute(
+            select(func.count(Story.score), _count_if(Story.score >= 9), _count_if(Story.score <= 6))
+            .where(Story.started_at >= local_midnight_utc(cur), Story.started_at < local_midnight_utc(nxt),
+                   Story.score.isnot(None))
+        ).one()
+        points.append({"start": cur, "end": nxt - timedelta(days=1), "responses": n,
+                       "promoters": p, "detractors": d, "nps": nps(p, d, n)})
+    return points
+
+
+def _buckets(start: date, end: date, granularity: str) -> list[tuple[date, date]]:
+    out, cur = [], start
+    while cur <= end:
+        nxt = cur + timedelta(weeks=1) if granularity == "week" else date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
+        out.append((cur, nxt))
+        cur = nxt
+    return out
 
 
 def trend(db: Session, filters: Filters, granularity: str) -> list[dict]:
-    """NPS per week or month. The database groups per day (or month); the ≤ 730 day rows are
-    folded into weeks here."""
+    """NPS per local week or month, in one GROUP BY. Each story's bucket is found with a CASE
+    over the buckets' start instants (local midnight in UTC), so the buckets are exact local
+    weeks/months, also across daylight-saving changes, without date functions per row."""
     from bot.review.filters import local_midnight_utc
 
     start, end = trend_window(filters, granularity)
+    buckets = _buckets(start, end, granularity)
     lo, hi = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
-    dialect = db.get_bind().dialect.name
     f = Filters(**vars(filters))
     f.band, f.score, f.date_from, f.date_to = "", None, None, None
-    clauses = where_clauses(db, f)
+    clauses = where_clauses(db, f, scan=True)
+    if not clauses and has_started_score_index(db):
+        return _trend_per_bucket(db, start, end, granularity)
     started, score = Story.started_at, Story.score
-    if dialect == "sqlite":
+    if db.get_bind().dialect.name == "sqlite":
         # The window usually covers most of the table: a plain scan then beats the
         # started_at index plus a table lookup per row (see docs/review.md, "Numbers").
         in_window = db.execute(select(func.count()).where(Story.started_at >= lo, Story.started_at < hi)).scalar()
@@ -230,33 +306,20 @@ def trend(db: Session, filters: Filters, granularity: str) -> list[dict]:
         if in_window / total > 0.3:
             started = literal_column("+stories.started_at", type_=Story.started_at.type)
             score = literal_column("+stories.score", type_=Story.score.type)
-        width = 7 if granularity == "month" else 10
-        bucket = func.substr(Story.started_at, 1, width)
-    else:
-        bucket = func.to_char(func.date_trunc("month" if granularity == "month" else "day", Story.started_at),
-                              "YYYY-MM-DD")
-    bucket = bucket.label("bucket")
-    rows = db.execute(
-        select(bucket, func.count(Story.score), _count_if(Story.score >= 9), _count_if(Story.score <= 6))
-        .where(*clauses, score.isnot(None), started >= lo, started < hi)
-        .group_by(bucket)
-    ).all()
-    by_bucket: dict = {}
-    for b, n, p, d in rows:
-        raw = str(b)
-        day = date.fromisoformat(raw + "-01" if len(raw) == 7 else raw[:10])
-        key = _bucket_start(day, granularity)
-        acc = by_bucket.setdefault(key, [0, 0, 0])
-        acc[0] += n
-        acc[1] += p
-        acc[2] += d
-    points, cur = [], start
-    while cur <= end:
-        nxt = cur + timedelta(weeks=1) if granularity == "week" else date(cur.year + (cur.month == 12), cur.month % 12 + 1, 1)
-        n, p, d = by_bucket.get(cur, (0, 0, 0))
+    whens = [(Story.started_at < local_midnight_utc(nxt), i) for i, (_, nxt) in enumerate(buckets[:-1])]
+    aggregates = (func.count(Story.score), _count_if(Story.score >= 9), _count_if(Story.score <= 6))
+    window = (*clauses, score.isnot(None), started >= lo, started < hi)
+    if whens:
+        bucket = case(*whens, else_=len(buckets) - 1).label("bucket")
+        rows = db.execute(select(bucket, *aggregates).where(*window).group_by(bucket)).all()
+    else:  # one bucket
+        rows = [(0, *db.execute(select(*aggregates).where(*window)).one())]
+    by_bucket = {int(b): (n, p, d) for b, n, p, d in rows}
+    points = []
+    for i, (cur, nxt) in enumerate(buckets):
+        n, p, d = by_bucket.get(i, (0, 0, 0))
         points.append({"start": cur, "end": nxt - timedelta(days=1), "responses": n,
                        "promoters": p, "detractors": d, "nps": nps(p, d, n)})
-        cur = nxt
     return points
 
 
@@ -277,7 +340,7 @@ def band_aspects(db: Session, filters: Filters, per_band: int = 6) -> dict:
         )
         .select_from(Story)
         .join(StoryAspect, StoryAspect.story_id == Story.id)
-        .where(*where_clauses(db, filters), Story.score.isnot(None))
+        .where(*where_clauses(db, filters, scan=True), Story.score.isnot(None))
         .group_by(group)
     ).all()
     out: dict = {"detractor": [], "passive": [], "promoter": []}
@@ -297,36 +360,36 @@ def _pool():
     if not _POOL:
         from concurrent.futures import ThreadPoolExecutor
 
-        _POOL.append(ThreadPoolExecutor(max_workers=3, thread_name_prefix="dashboard"))
+        _POOL.append(ThreadPoolExecutor(max_workers=4, thread_name_prefix="dashboard"))
     return _POOL[0]
 
 
 def dashboard_data(db: Session, filters: Filters, granularity: str, factory=None) -> dict:
     """Everything the dashboard shows, unredacted (the view redacts per role).
 
-    With a session `factory`, the three heavy aggregates (totals, trend, aspects per band) run
-    at the same time on their own connections (SQLite in WAL mode and PostgreSQL both serve
-    concurrent readers; the sqlite3 driver releases the GIL while a query runs)."""
+    With a session `factory`, the three heavy aggregates (distribution + totals, trend, aspects
+    per band) run at the same time on their own connections (SQLite in WAL mode and PostgreSQL
+    both serve concurrent readers; the sqlite3 driver releases the GIL while a query runs)."""
     def on_own_session(fn, *args):
         with factory() as own:
             return fn(own, *args)
 
+    def quotes_for(aspects):
+        return {band: band_quotes(db, filters, band, [a for a, _ in aspects.get(band, [])[:3]])
+                for band in ("detractor", "passive", "promoter")}
+
     if factory is not None:
         pool = _pool()
-        f_totals = pool.submit(on_own_session, dashboard_totals, filters, None)
+        f_numbers = pool.submit(on_own_session, dashboard_numbers, filters)
         f_trend = pool.submit(on_own_session, trend, filters, granularity)
-        f_aspects = pool.submit(on_own_session, band_aspects, filters)
-        dist = distribution(db, filters)
-        aspects = f_aspects.result()
-        quotes = {band: band_quotes(db, filters, band, [a for a, _ in aspects.get(band, [])[:3]])
-                  for band in ("detractor", "passive", "promoter")}
-        totals, points = f_totals.result(), f_trend.result()
-    else:
-        dist = distribution(db, filters)
         aspects = band_aspects(db, filters)
-        quotes = {band: band_quotes(db, filters, band, [a for a, _ in aspects.get(band, [])[:3]])
-                  for band in ("detractor", "passive", "promoter")}
-        totals, points = dashboard_totals(db, filters, dist), trend(db, filters, granularity)
+        quotes = quotes_for(aspects)
+        (dist, totals), points = f_numbers.result(), f_trend.result()
+    else:
+        dist, totals = dashboard_numbers(db, filters)
+        aspects = band_aspects(db, filters)
+        quotes = quotes_for(aspects)
+        points = trend(db, filters, granularity)
     return {"as_of": utcnow(), "dist": dist, "totals": totals, "points": points, "aspects": aspects,
             "quotes": quotes}
 

@@ -113,8 +113,10 @@ def login():
         if result.locked:
             from bot.review.formatting import fmt_time
 
+            from bot.review import settings
+
             error = (f"Too many failed attempts. Logging in is blocked until {fmt_time(result.locked_until)}"
-                     " (15 minutes after the failures).")
+                     f" ({settings.lockout_minutes()} minutes after the failures).")
             status = 429
         else:
             error = "That e-mail address and password do not match an active staff account."

@@ -280,3 +280,14 @@ def test_language_follows_the_customer():
                                                        {"language": "nl"}))
     assert slot_events(events)["language"] == "en"
     assert any(e.get("event") == "rewind" for e in events), "the fallback reverts the user turn"
+
+
+def test_keyboard_mash_read_as_stop_does_not_end_the_conversation():
+    events, dispatcher = run(ActionStop(), tracker("asdfgh", "stop", {"requested_slot": "answer_reason"}))
+    assert not any(e.get("event") == "active_loop" for e in events)
+    assert slot_events(events).get("story_status") is None
+
+
+def test_keyboard_mash_read_as_affirm_gives_no_consent():
+    result = validate("contact_consent", "jkjkjk", "affirm")
+    assert result.get("contact_consent") is not True

@@ -74,3 +74,23 @@ def test_dashboard_filters_apply(client_for, factory):
 def test_empty_store_dashboard(client_for):
     html = client_for("viewer").get("/dashboard?from=1990-01-01&to=1990-01-31").data.decode()
     assert "No scores in this period" in html and "—" in html
+
+
+def test_trend_same_with_started_score_index(app, client_for):
+    """With the recommended index on stories (started_at, score) the trend is read per bucket;
+    the numbers must not change."""
+    from sqlalchemy import text
+
+    from bot.review import queries
+
+    c = client_for("viewer")
+    before = [re.findall(r'<title>([^<]+)</title>', c.get(u).data.decode()) for u in ("/dashboard", "/dashboard?per=week")]
+    with app.extensions["gehoor_engine"].begin() as conn:
+        conn.execute(text("CREATE INDEX ix_test_started_score ON stories (started_at, score)"))
+    queries._INDEX_CHECK.clear()
+    try:
+        after = [re.findall(r'<title>([^<]+)</title>', c.get(u).data.decode()) for u in ("/dashboard", "/dashboard?per=week")]
+        assert queries.has_started_score_index(app.extensions["gehoor_sessions"]())
+    finally:
+        queries._INDEX_CHECK.clear()
+    assert before == after

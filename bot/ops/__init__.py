@@ -1,0 +1,2 @@
+"""Operations for the production profile: metrics, action-server health/readiness plugin,
+the RabbitMQ event consumer example. See docs/deploy.md."""

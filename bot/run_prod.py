@@ -1,0 +1,578 @@
+"""`gehoor run-prod` (what `make run-prod` calls): the production profile on one machine.
+
+    nginx (child process, config generated under var/prod/)
+      :GEHOOR_RASA_PORT (5005)  →  Rasa 1, Rasa 2            (REST, messengers, socket.io)
+      :GEHOOR_PROD_ACTION_LB_PORT (5150) /a1/ → action 1 (action 2 as backup)
+                                         /a2/ → action 2 (action 1 as backup)
+    Rasa: SQL tracker store on PostgreSQL, Redis lock store, RabbitMQ (pika) event broker
+          (endpoints.prod.yml; every value from the environment, defaults below)
+    action servers: story store on PostgreSQL (GEHOOR_DB_URL), /health, /ready, /metrics
+    review app + chat demo page (unless --only-bot)
+
+Routing (docs/deploy.md, "Routing"): REST requests are hashed on the `X-Gehoor-Sender`
+header (else `?sender=`), so a conversation stays on one Rasa instance; requests without
+either (e.g. Messenger webhooks, whose sender id is inside the JSON body that nginx cannot
+read without Lua/njs) are spread. That is *safe* because the tracker lives in PostgreSQL
+and the Redis lock store serialises a conversation across instances; stickiness only saves
+lock contention. socket.io needs stickiness (its session lives in one process): hashed on
+the client address.
+
+Readiness: every child answers its health URL (action servers: /ready, which checks the
+story database), the tracker database has Rasa's `events` table, and no Rasa log shows the
+silent fallback to the in-memory tracker store (or any other degraded start). Then
+var/prod/status/ready.json is written (nginx serves it at /readyz; 503 without it). The logs
+are watched afterwards too: a later fallback logs an error and withdraws readiness.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from bot import config
+from bot.run import (
+    BIN, ROOT, Child, StartError, check_ports, cors_origins, describe_death, healthy, latest_model,
+    rasa_env, start, stop_all, tail, train_if_needed,
+)
+
+DEFAULT_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/gehoor"
+
+# Every variable endpoints.prod.yml expands, with its local default (Rasa refuses to start
+# when one is unset, so all are always set).
+PROD_DEFAULTS: Dict[str, str] = {
+    "GEHOOR_DB_URL": DEFAULT_PG_URL,
+    "GEHOOR_REDIS_HOST": "127.0.0.1",
+    "GEHOOR_REDIS_PORT": "6379",
+    "GEHOOR_REDIS_DB": "0",
+    "GEHOOR_REDIS_PASSWORD": "",
+    "GEHOOR_REDIS_KEY_PREFIX": "gehoor",
+    "GEHOOR_RABBITMQ_HOST": "127.0.0.1",
+    "GEHOOR_RABBITMQ_PORT": "5672",
+    "GEHOOR_RABBITMQ_USER": "guest",
+    "GEHOOR_RABBITMQ_PASSWORD": "guest",
+    "GEHOOR_RABBITMQ_EXCHANGE": "gehoor-events",
+    "GEHOOR_RABBITMQ_QUEUE": "gehoor_events",
+}
+
+# Lines in a Rasa log that mean "running, but not as configured" (never ready):
+DEGRADED_PATTERNS: List[Tuple[re.Pattern, str]] = [
+    (re.compile(r"Falling back to use\s+the 'InMemoryTrackerStore'|Using `InMemoryTrackerStore` instead"),
+     "Rasa fell back to the in-memory tracker store: conversations are NOT being stored in PostgreSQL"),
+    (re.compile(r"Could not create tables"), "Rasa could not create its tracker tables"),
+    (re.compile(r"Cannot connect to (tracker store|event broker)"), "Rasa cannot reach a backing service"),
+    (re.compile(r"Could not load model"), "Rasa could not load the model"),
+]
+# Lines that explain a slow start (shown when a Rasa instance is not up in time):
+WAITING_PATTERNS = [re.compile(r"OperationalError|Connecting to '.*' failed|Connection refused")]
+
+START_TIMEOUT = float(os.environ.get("GEHOOR_PROD_START_TIMEOUT", "240"))
+
+
+def prod_dir() -> Path:
+    path = Path(os.environ.get("GEHOOR_PROD_DIR", config.var_dir() / "prod")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _ports(variable: str, default: str) -> List[int]:
+    raw = os.environ.get(variable, default)
+    try:
+        return [int(p) for p in raw.split(",") if p.strip()]
+    except ValueError as exc:
+        raise StartError(f"{variable} must be comma-separated port numbers, got {raw!r}") from exc
+
+
+def prod_env() -> Dict[str, str]:
+    env = rasa_env()
+    for key, value in PROD_DEFAULTS.items():
+        env.setdefault(key, value)
+    env.setdefault("GEHOOR_TRACKER_DB_URL", env["GEHOOR_DB_URL"])
+    env.setdefault("ACTION_SERVER_SANIC_WORKERS", "1")  # metrics registry is per process
+    env.setdefault("SANIC_HOST", "127.0.0.1")  # the action servers are reached through nginx only
+    return env
+
+
+# ---------------------------------------------------------------------------- services
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of `url` when it is missing (needs CREATEDB)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine.url import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    name = parsed.database
+    admin_url = parsed.set(database="postgres")
+    try:
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+                print(f"gehoor: created PostgreSQL database {name!r}")
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise StartError(
+            f"PostgreSQL is not usable at {parsed.render_as_string(hide_password=True)}: {first}\n"
+            "  start it (Debian: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start)"
+            " or set GEHOOR_DB_URL / GEHOOR_TRACKER_DB_URL"
+        ) from exc
+
+
+def check_redis(env: Dict[str, str]) -> None:
+    import redis
+
+    try:
+        client = redis.Redis(host=env["GEHOOR_REDIS_HOST"], port=int(env["GEHOOR_REDIS_PORT"]),
+                             db=int(env["GEHOOR_REDIS_DB"]), password=env["GEHOOR_REDIS_PASSWORD"] or None,
+                             socket_connect_timeout=3, socket_timeout=3)
+        client.ping()
+        client.close()
+    except Exception as exc:  # noqa: BLE001
+        raise StartError(
+            f"Redis is not reachable at {env['GEHOOR_REDIS_HOST']}:{env['GEHOOR_REDIS_PORT']}: {exc}\n"
+            "  start it (redis-server) or set GEHOOR_REDIS_HOST / GEHOOR_REDIS_PORT / GEHOOR_REDIS_PASSWORD"
+        ) from exc
+
+
+def rabbitmq_url(env: Dict[str, str]) -> str:
+    from urllib.parse import quote
+
+    return (f"amqp://{quote(env['GEHOOR_RABBITMQ_USER'], safe='')}:{quote(env['GEHOOR_RABBITMQ_PASSWORD'], safe='')}"
+            f"@{env['GEHOOR_RABBITMQ_HOST']}:{env['GEHOOR_RABBITMQ_PORT']}/")
+
+
+def check_rabbitmq(env: Dict[str, str]) -> None:
+    import aio_pika
+
+    async def probe() -> None:
+        connection = await aio_pika.connect(rabbitmq_url(env), timeout=5)
+        await connection.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(probe(), 10))
+    except Exception as exc:  # noqa: BLE001
+        raise StartError(
+            f"RabbitMQ is not usable at {env['GEHOOR_RABBITMQ_HOST']}:{env['GEHOOR_RABBITMQ_PORT']}: "
+            f"{type(exc).__name__}: {exc}\n"
+            "  start it (rabbitmq-server -detached) or set GEHOOR_RABBITMQ_HOST / _PORT / _USER / _PASSWORD"
+        ) from exc
+
+
+def tracker_table_exists(url: str) -> Optional[str]:
+    """None when Rasa's `events` table is in the tracker database, else why not."""
+    from sqlalchemy import create_engine, inspect
+
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3} if url.startswith("postgres") else {})
+        try:
+            if not inspect(engine).has_table("events"):
+                return "the tracker database has no `events` table (Rasa could not create it)"
+        finally:
+            engine.dispose()
+    except Exception as exc:  # noqa: BLE001
+        return f"the tracker database is unreachable: {(str(exc).strip().splitlines() or [''])[0]}"
+    return None
+
+
+# ---------------------------------------------------------------------------- nginx
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if not found:
+        raise StartError("nginx is not installed: run `bash scripts/install-nginx.sh` (make run-prod does)")
+    return found
+
+
+def nginx_config(public_port: int, bind: str, rasa_ports: List[int], action_lb_port: int,
+                 action_ports: List[int], directory: Path) -> str:
+    log = directory / "log"
+    tmp = directory / "nginx-tmp"
+    status = directory / "status"
+    for path in (log, tmp, status):
+        path.mkdir(parents=True, exist_ok=True)
+    rasa_servers = "\n".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in rasa_ports)
+    action_upstreams = []
+    action_locations = []
+    for i, port in enumerate(action_ports, start=1):
+        backups = "\n".join(f"    server 127.0.0.1:{p} backup;" for p in action_ports if p != port)
+        action_upstreams.append(
+            f"  upstream gehoor_actions_{i} {{\n    server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;\n"
+            f"{backups}\n    keepalive 32;\n  }}"
+        )
+        action_locations.append(
+            f"    location /a{i}/ {{\n      proxy_pass http://gehoor_actions_{i}/;\n"
+            "      proxy_http_version 1.1;\n      proxy_set_header Connection \"\";\n"
+            "      # An action run is safe to repeat (stateless; the story write is an idempotent\n"
+            "      # upsert), so a request cut off by a dying action server is retried once.\n"
+            "      proxy_next_upstream error timeout http_502 http_503 non_idempotent;\n"
+            "      proxy_next_upstream_tries 2;\n      proxy_read_timeout 60s;\n    }"
+        )
+    return f"""# Generated by `gehoor run-prod` (bot/run_prod.py) — do not edit; regenerated on start.
+worker_processes 1;
+pid {directory}/nginx.pid;
+error_log {log}/nginx-error.log warn;
+events {{ worker_connections 4096; }}
+
+http {{
+  client_body_temp_path {tmp}/body;
+  proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi;
+  scgi_temp_path {tmp}/scgi;
+  log_format gehoor '$remote_addr [$time_iso8601] "$request" $status $body_bytes_sent '
+                    'up=$upstream_addr rt=$request_time urt=$upstream_response_time key=$gehoor_route';
+  access_log {log}/nginx-access.log gehoor buffer=64k flush=2s;
+  client_max_body_size 1m;
+  server_tokens off;
+
+  # Conversation key: X-Gehoor-Sender header, else ?sender=, else the request id (spread).
+  map $http_x_gehoor_sender $gehoor_sender_hint {{ default $http_x_gehoor_sender; "" $arg_sender; }}
+  map $gehoor_sender_hint $gehoor_route {{ default $gehoor_sender_hint; "" $request_id; }}
+  map $http_upgrade $connection_upgrade {{ default upgrade; "" ""; }}
+
+  upstream gehoor_rasa {{
+    hash $gehoor_route consistent;
+{rasa_servers}
+    keepalive 64;
+  }}
+  upstream gehoor_rasa_socketio {{
+    hash $remote_addr consistent;
+{rasa_servers}
+  }}
+{chr(10).join(action_upstreams)}
+
+  server {{
+    listen {bind}:{public_port};
+    location = /nginx-health {{ default_type text/plain; return 200 "ok\\n"; }}
+    location = /readyz {{ default_type application/json; root {status}; try_files /ready.json =503; }}
+    location /socket.io/ {{
+      proxy_pass http://gehoor_rasa_socketio;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_read_timeout 1h;
+    }}
+    location / {{
+      proxy_pass http://gehoor_rasa;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      # Never resend a customer's message once an instance got it (it would be stored
+      # twice); only "could not connect" goes to the next instance.
+      proxy_next_upstream error timeout;
+      proxy_read_timeout 60s;
+    }}
+  }}
+
+  server {{
+    listen 127.0.0.1:{action_lb_port};
+    location = /nginx-health {{ default_type text/plain; return 200 "ok\\n"; }}
+{chr(10).join(action_locations)}
+  }}
+}}
+"""
+
+
+# ---------------------------------------------------------------------------- children
+class Topology:
+    def __init__(self, model: Path, env: Dict[str, str], only_bot: bool = False):
+        self.directory = prod_dir()
+        self.log_dir = self.directory / "log"
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.status_dir = self.directory / "status"
+        self.status_dir.mkdir(parents=True, exist_ok=True)
+        self.env = env
+        self.public_port = config.rasa_port()
+        self.bind = os.environ.get("GEHOOR_BIND", "127.0.0.1")
+        self.rasa_ports = _ports("GEHOOR_PROD_RASA_PORTS", "5101,5102")
+        self.action_ports = _ports("GEHOOR_PROD_ACTION_PORTS", "5151,5152")
+        self.action_lb_port = _ports("GEHOOR_PROD_ACTION_LB_PORT", "5150")[0]
+        if len(self.action_ports) != len(self.rasa_ports):
+            raise StartError("GEHOOR_PROD_RASA_PORTS and GEHOOR_PROD_ACTION_PORTS need as many ports each")
+        self.nginx_conf = self.directory / "nginx.conf"
+        self.children: List[Child] = []
+        python = sys.executable
+        rasa = str(BIN / "rasa")
+        for i, port in enumerate(self.action_ports, start=1):
+            own_var = self.directory / f"action-{i}"  # own outbox per action server
+            own_var.mkdir(parents=True, exist_ok=True)
+            self.children.append(Child(
+                f"action-{i}", [python, "-m", "bot.ops.action_server", "--actions", "actions", "--port", str(port)],
+                port, "GEHOOR_PROD_ACTION_PORTS", "/ready", env={"GEHOOR_VAR_DIR": str(own_var)},
+            ))
+        for i, port in enumerate(self.rasa_ports, start=1):
+            argv = [rasa, "run", "--model", str(model), "--port", str(port), "--interface", "127.0.0.1",
+                    "--endpoints", "endpoints.prod.yml", "--credentials", "credentials.yml",
+                    "--cors", *cors_origins()]
+            token = os.environ.get("GEHOOR_RASA_API_TOKEN")
+            if token:
+                argv += ["--enable-api", "--auth-token", token]
+            self.children.append(Child(
+                f"rasa-{i}", argv, port, "GEHOOR_PROD_RASA_PORTS", "/",
+                env={"GEHOOR_ACTION_URL": f"http://127.0.0.1:{self.action_lb_port}/a{i}/webhook"},
+            ))
+        self.children.append(Child(
+            "nginx", [nginx_binary(), "-p", str(self.directory), "-c", str(self.nginx_conf),
+                      "-e", str(self.log_dir / "nginx-error.log"), "-g", "daemon off;"],
+            self.public_port, "GEHOOR_RASA_PORT", "/nginx-health",
+        ))
+        self.nginx_action_child = Child("nginx (action routing)", [], self.action_lb_port,
+                                        "GEHOOR_PROD_ACTION_LB_PORT", "/nginx-health")
+        if not only_bot:
+            self.children.append(Child("review app", [python, "-m", "bot.review"], config.review_port(),
+                                       "GEHOOR_REVIEW_PORT", "/readyz"))
+            self.children.append(Child("chat demo page", [python, "-m", "http.server", str(config.web_port()),
+                                                          "--bind", "127.0.0.1", "--directory", str(ROOT / "web")],
+                                       config.web_port(), "GEHOOR_WEB_PORT", "/"))
+
+    def write_nginx_config(self) -> None:
+        self.nginx_conf.write_text(nginx_config(self.public_port, self.bind, self.rasa_ports, self.action_lb_port,
+                                                self.action_ports, self.directory))
+        test = subprocess.run([nginx_binary(), "-t", "-q", "-p", str(self.directory), "-c", str(self.nginx_conf),
+                               "-e", str(self.log_dir / "nginx-error.log")], capture_output=True, text=True)
+        if test.returncode != 0:
+            raise StartError(f"the generated nginx config {self.nginx_conf} is invalid:\n{test.stderr}")
+
+    @property
+    def rasa_children(self) -> List[Child]:
+        return [c for c in self.children if c.name.startswith("rasa-")]
+
+
+class LogWatcher:
+    """Reads what was appended to each Rasa log since the last call; finds degraded starts."""
+
+    def __init__(self) -> None:
+        self.offsets: Dict[Path, int] = {}
+
+    def new_problems(self, children: List[Child]) -> List[str]:
+        problems = []
+        for child in children:
+            path = child.log_path
+            if path is None or not path.exists():
+                continue
+            offset = self.offsets.get(path, 0)
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                chunk = fh.read()
+            self.offsets[path] = offset + len(chunk)
+            for line in chunk.decode(errors="replace").splitlines():
+                for pattern, meaning in DEGRADED_PATTERNS:
+                    if pattern.search(line):
+                        problems.append(f"{child.name}: {meaning}\n    log: {line.strip()[:400]}")
+        return problems
+
+
+class RestartPolicy:
+    """Rasa and action servers are redundant: one that dies is restarted (at most
+    GEHOOR_PROD_MAX_RESTARTS times in 5 minutes, default 5), while nginx sends its traffic to
+    the other instance. nginx, the review app and the demo page are not: their death stops all."""
+
+    WINDOW = 300.0
+
+    def __init__(self) -> None:
+        self.limit = int(os.environ.get("GEHOOR_PROD_MAX_RESTARTS", "5"))
+        self.history: Dict[str, List[float]] = {}
+        self.recent = False
+
+    def allow(self, child: Child) -> bool:
+        if not (child.name.startswith("rasa-") or child.name.startswith("action-")):
+            return False
+        now = time.monotonic()
+        times = [t for t in self.history.get(child.name, []) if now - t < self.WINDOW]
+        if len(times) >= self.limit:
+            print(f"gehoor: the {child.name} died {len(times)} times in {self.WINDOW / 60:.0f} minutes; giving up",
+                  file=sys.stderr, flush=True)
+            return False
+        self.history[child.name] = times + [now]
+        self.recent = True
+        return True
+
+
+def waiting_reason(child: Child) -> str:
+    lines = [ln for ln in tail(child.log_path, 200).splitlines() if any(p.search(ln) for p in WAITING_PATTERNS)]
+    return lines[-1].strip()[:400] if lines else ""
+
+
+def write_ready(status_dir: Path, ready: bool, details: Dict) -> None:
+    target = status_dir / "ready.json"
+    if ready:
+        tmp = status_dir / "ready.json.tmp"
+        tmp.write_text(json.dumps({"ready": True, **details}, indent=1))
+        tmp.replace(target)
+    else:
+        target.unlink(missing_ok=True)
+
+
+def choose_model(args: argparse.Namespace, env: Dict[str, str]) -> Path:
+    explicit = getattr(args, "model", None) or os.environ.get("GEHOOR_MODEL")
+    if explicit:
+        path = Path(explicit)
+        if not path.exists():
+            raise StartError(f"model {path} does not exist")
+        return path
+    if getattr(args, "no_train", False) and latest_model() is not None:
+        return latest_model()
+    return train_if_needed(env)
+
+
+def preflight(env: Dict[str, str]) -> None:
+    os.environ.update({k: env[k] for k in ("GEHOOR_DB_URL", "GEHOOR_TRACKER_DB_URL")})
+    ensure_database(env["GEHOOR_DB_URL"])
+    if env["GEHOOR_TRACKER_DB_URL"] != env["GEHOOR_DB_URL"]:
+        ensure_database(env["GEHOOR_TRACKER_DB_URL"])
+    check_redis(env)
+    check_rabbitmq(env)
+    from bot.store.db import make_engine, migrate
+
+    engine = make_engine(env["GEHOOR_DB_URL"])
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+
+
+def run_prod(args: argparse.Namespace) -> int:
+    env = prod_env()
+    try:
+        preflight(env)
+        model = choose_model(args, env)
+        topology = Topology(model, env, only_bot=getattr(args, "only_bot", False))
+        check_ports(topology.children + [topology.nginx_action_child])
+        topology.write_nginx_config()
+    except StartError as exc:
+        print(f"gehoor: {exc}", file=sys.stderr)
+        return 1
+
+    stopping = threading.Event()
+    received: List[int] = []
+
+    def on_signal(signum, frame):  # noqa: ARG001
+        received.append(signum)
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    write_ready(topology.status_dir, False, {})
+    children = topology.children
+    print(f"gehoor: production profile, model {model.name}; logs in {topology.log_dir}/", flush=True)
+    for child in children:
+        start(child, env, topology.log_dir)
+
+    watcher = LogWatcher()
+    restarts = RestartPolicy()
+    up: set = set()
+    ready = False
+    degraded: List[str] = []
+    started = time.monotonic()
+    last_wait_note = 0.0
+    exit_code = 0
+    try:
+        while not stopping.is_set():
+            for child in children:
+                if child.process.poll() is not None:
+                    print(describe_death(child), file=sys.stderr, flush=True)
+                    if restarts.allow(child):
+                        # A redundant instance: the other one carries the traffic meanwhile.
+                        print(f"gehoor: restarting the {child.name} (the other instance serves meanwhile)",
+                              file=sys.stderr, flush=True)
+                        up.discard(child.name)
+                        start(child, env, topology.log_dir)
+                        continue
+                    exit_code = 1
+                    stopping.set()
+                    break
+            if stopping.is_set():
+                break
+            problems = watcher.new_problems(topology.rasa_children)
+            if problems:
+                degraded.extend(problems)
+                for problem in problems:
+                    print(f"gehoor: ERROR {problem}", file=sys.stderr, flush=True)
+                if ready:
+                    print("gehoor: ERROR readiness withdrawn (/readyz now 503)", file=sys.stderr, flush=True)
+                ready = False
+                write_ready(topology.status_dir, False, {})
+            if ready and restarts.recent:
+                for child in children:
+                    if child.name not in up and healthy(child):
+                        up.add(child.name)
+                if len(up) == len(children):
+                    restarts.recent = False
+                    print("gehoor: every instance is up again", flush=True)
+            if not ready and not degraded:
+                for child in children:
+                    if child.name not in up and healthy(child):
+                        up.add(child.name)
+                if len(up) == len(children):
+                    reason = tracker_table_exists(env["GEHOOR_TRACKER_DB_URL"])
+                    if reason:
+                        degraded.append(reason)
+                        print(f"gehoor: ERROR {reason}: not ready", file=sys.stderr, flush=True)
+                    elif healthy(topology.nginx_action_child):
+                        ready = True
+                        seconds = time.monotonic() - started
+                        write_ready(topology.status_dir, True, {"model": model.name, "started_s": round(seconds, 1)})
+                        print_ready(topology, seconds)
+                elif time.monotonic() - started > START_TIMEOUT and time.monotonic() - last_wait_note > 30:
+                    last_wait_note = time.monotonic()
+                    for child in children:
+                        if child.name not in up:
+                            why = waiting_reason(child)
+                            print(f"gehoor: ERROR the {child.name} is not up after {time.monotonic() - started:.0f} s"
+                                  + (f"; its log says: {why}" if why else f" (log: {child.log_path})"),
+                                  file=sys.stderr, flush=True)
+            stopping.wait(0.5)
+    finally:
+        why = f" (signal {signal.Signals(received[0]).name})" if received else ""
+        print(f"gehoor: stopping all services{why}…", flush=True)
+        write_ready(topology.status_dir, False, {})
+        stop_all(children)
+    return exit_code
+
+
+def print_ready(topology: Topology, seconds: float) -> None:
+    base = f"http://{topology.bind}:{topology.public_port}"
+    extra = ""
+    names = {c.name: c for c in topology.children}
+    if "review app" in names:
+        extra = (f"  review app        {names['review app'].url}/\n"
+                 f"  chat demo page    {names['chat demo page'].url}/\n")
+    print(
+        f"\ngehoor: production profile ready in {seconds:.0f} s\n"
+        f"  Rasa via nginx    {base}/webhooks/rest/webhook   (header X-Gehoor-Sender: <sender> keeps a conversation on one instance)\n"
+        f"  socket.io         {base}/socket.io\n"
+        f"  readiness         {base}/readyz\n"
+        f"  Rasa instances    {', '.join(str(p) for p in topology.rasa_ports)}\n"
+        f"  action servers    {', '.join(f'http://127.0.0.1:{p}/metrics' for p in topology.action_ports)}  (/ready, /health)\n"
+        f"{extra}"
+        f"  logs              {topology.log_dir}/\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run-prod", help="production profile: PostgreSQL, Redis, RabbitMQ, 2 Rasa + 2 action servers behind nginx")
+    parser.add_argument("--model", help="model archive (default: GEHOOR_MODEL, else train if needed like `gehoor run`)")
+    parser.add_argument("--no-train", action="store_true", help="use the newest models/*.tar.gz as it is")
+    parser.add_argument("--only-bot", action="store_true", help="without the review app and the chat demo page")
+    parser.set_defaults(func=run_prod)
+
+    from bot.ops import event_consumer  # `gehoor events count` belongs to the same profile
+
+    event_consumer.register(subparsers)
