@@ -49,9 +49,19 @@ def is_injection(value: Any) -> bool:
     return isinstance(value, str) and bool(INTENT_INJECTION.match(value))
 
 
+def language_hint(tracker: Tracker) -> Optional[str]:
+    """A channel's language hint (the widget sends its UI and browser language)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    for key in ("language", "ui_language", "browser_language"):
+        value = str(metadata.get(key) or "")[:2].lower()
+        if value in ("nl", "en"):
+            return value
+    return None
+
+
 def language_of(tracker: Tracker) -> str:
     """The language to answer in: follows the customer's latest message."""
-    previous = tracker.get_slot("language") or config.default_language()
+    previous = tracker.get_slot("language") or language_hint(tracker) or config.default_language()
     message = latest_text(tracker)
     if not message or is_injection(message):
         return previous

@@ -74,6 +74,7 @@ def main(argv=None) -> int:
     parser.add_argument("--db-url", default=None, help="use this (migrated, seeded) database instead")
     parser.add_argument("--keep", action="store_true", help="keep the temporary database")
     parser.add_argument("--verbose", action="store_true", help="also print the median of every URL")
+    parser.add_argument("--only", choices=sorted(TARGETS_MS), action="append", help="measure only these pages")
     args = parser.parse_args(argv)
 
     from datetime import timedelta
@@ -143,6 +144,8 @@ def main(argv=None) -> int:
     if m:
         groups["inbox"].append(m.group(1).replace("&amp;", "&"))
 
+    if args.only:
+        groups = {k: v for k, v in groups.items() if k in args.only}
     results = {}
     cpu = {}
     slowest = {}

@@ -79,8 +79,8 @@ def check_ports(children: List[Child]) -> None:
             )
 
 
-def latest_model() -> Optional[Path]:
-    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+def latest_model(root: Path = ROOT) -> Optional[Path]:
+    models = sorted((root / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return models[-1] if models else None
 
 
@@ -88,49 +88,48 @@ def latest_model() -> Optional[Path]:
 # training cache, which here never holds DIET's output (a permanent cache miss), so it
 # always answers "retrain". We fingerprint the same inputs ourselves instead.
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
-FINGERPRINT_FILE = ROOT / "models" / "fingerprint.json"
 
 
-def training_fingerprint() -> str:
+def training_fingerprint(root: Path = ROOT) -> str:
     from importlib.metadata import version
 
     digest = hashlib.sha256(f"rasa {version('rasa')}".encode())
     for name in TRAINING_INPUTS:
-        path = ROOT / name
+        path = root / name
         files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
         for file in files:
-            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes() + b"\0")
+            digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def up_to_date_model(fingerprint: str) -> Optional[Path]:
+def up_to_date_model(fingerprint: str, root: Path = ROOT) -> Optional[Path]:
     try:
-        recorded = json.loads(FINGERPRINT_FILE.read_text())
+        recorded = json.loads((root / "models" / "fingerprint.json").read_text())
     except (OSError, ValueError):
         return None
-    model = ROOT / "models" / str(recorded.get("model", ""))
+    model = root / "models" / str(recorded.get("model", ""))
     return model if recorded.get("fingerprint") == fingerprint and model.is_file() else None
 
 
-def train_if_needed(env: Dict[str, str]) -> Path:
+def train_if_needed(env: Dict[str, str], root: Path = ROOT) -> Path:
     """Train only when data, domain or config changed since the last trained model."""
     rasa = str(BIN / "rasa")
-    fingerprint = training_fingerprint()
-    model = up_to_date_model(fingerprint)
+    fingerprint = training_fingerprint(root)
+    model = up_to_date_model(fingerprint, root)
     if model is not None:
         print(f"gehoor: model is up to date ({model.name}); not retraining")
         return model
     print("gehoor: validating training data (rasa data validate --fail-on-warnings)")
-    if subprocess.run([rasa, "data", "validate", "--fail-on-warnings"], cwd=ROOT, env=env).returncode != 0:
+    if subprocess.run([rasa, "data", "validate", "--fail-on-warnings"], cwd=root, env=env).returncode != 0:
         raise StartError("the training data is invalid (see Rasa's messages above); nothing was started")
     print("gehoor: training the model (rasa train) — this takes a minute or two")
     started = time.monotonic()
-    if subprocess.run([rasa, "train", "--skip-validation"], cwd=ROOT, env=env).returncode != 0:
+    if subprocess.run([rasa, "train", "--skip-validation"], cwd=root, env=env).returncode != 0:
         raise StartError("training failed (see Rasa's messages above); nothing was started")
     print(f"gehoor: trained in {time.monotonic() - started:.0f} s")
-    model = latest_model()
+    model = latest_model(root)
     assert model is not None
-    FINGERPRINT_FILE.write_text(json.dumps({"fingerprint": fingerprint, "model": model.name}))
+    (root / "models" / "fingerprint.json").write_text(json.dumps({"fingerprint": fingerprint, "model": model.name}))
     return model
 
 

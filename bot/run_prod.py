@@ -20,8 +20,9 @@ the client address.
 Readiness: every child answers its health URL (action servers: /ready, which checks the
 story database), the tracker database has Rasa's `events` table, and no Rasa log shows the
 silent fallback to the in-memory tracker store (or any other degraded start). Then
-var/prod/status/ready.json is written (nginx serves it at /readyz; 503 without it). The logs
-are watched afterwards too: a later fallback logs an error and withdraws readiness.
+var/prod/status/ready.json says so and nginx's /readyz answers 200 (503 before, and after a
+problem). The logs are watched afterwards too: a later fallback logs an error and withdraws
+readiness.
 """
 from __future__ import annotations
 
@@ -234,6 +235,10 @@ http {{
                     'up=$upstream_addr rt=$request_time urt=$upstream_response_time key=$gehoor_route';
   access_log {log}/nginx-access.log gehoor buffer=64k flush=2s;
   client_max_body_size 1m;
+  # Bodies and responses stay in memory (no temp files: nginx's workers run as another user
+  # and need no write access to var/).
+  client_body_buffer_size 1m;
+  proxy_max_temp_file_size 0;
   server_tokens off;
 
   # Conversation key: X-Gehoor-Sender header, else ?sender=, else the request id (spread).
@@ -255,7 +260,9 @@ http {{
   server {{
     listen {bind}:{public_port};
     location = /nginx-health {{ default_type text/plain; return 200 "ok\\n"; }}
-    location = /readyz {{ default_type application/json; root {status}; try_files /ready.json =503; }}
+    # Answered by nginx itself from an include the supervisor rewrites (then reloads nginx):
+    # nginx's workers need no access to var/.
+    location = /readyz {{ default_type application/json; include {directory}/readyz.conf; }}
     location /socket.io/ {{
       proxy_pass http://gehoor_rasa_socketio;
       proxy_http_version 1.1;
@@ -340,12 +347,17 @@ class Topology:
                                        config.web_port(), "GEHOOR_WEB_PORT", "/"))
 
     def write_nginx_config(self) -> None:
+        (self.directory / "readyz.conf").write_text(readyz_include(False, {"reason": "starting"}))
         self.nginx_conf.write_text(nginx_config(self.public_port, self.bind, self.rasa_ports, self.action_lb_port,
                                                 self.action_ports, self.directory))
         test = subprocess.run([nginx_binary(), "-t", "-q", "-p", str(self.directory), "-c", str(self.nginx_conf),
                                "-e", str(self.log_dir / "nginx-error.log")], capture_output=True, text=True)
         if test.returncode != 0:
             raise StartError(f"the generated nginx config {self.nginx_conf} is invalid:\n{test.stderr}")
+
+    @property
+    def nginx(self) -> Child:
+        return next(c for c in self.children if c.name == "nginx")
 
     @property
     def rasa_children(self) -> List[Child]:
@@ -407,14 +419,26 @@ def waiting_reason(child: Child) -> str:
     return lines[-1].strip()[:400] if lines else ""
 
 
-def write_ready(status_dir: Path, ready: bool, details: Dict) -> None:
-    target = status_dir / "ready.json"
-    if ready:
-        tmp = status_dir / "ready.json.tmp"
-        tmp.write_text(json.dumps({"ready": True, **details}, indent=1))
-        tmp.replace(target)
-    else:
-        target.unlink(missing_ok=True)
+def readyz_include(ready: bool, details: Dict) -> str:
+    # nginx interpolates $variables in `return` text and has no escape for "$": drop them.
+    body = json.dumps({"ready": ready, **details}).replace("$", "").replace("\\", "\\\\").replace("'", "\\'")
+    return f"return {200 if ready else 503} '{body}\\n';\n"
+
+
+def write_ready(directory: Path, ready: bool, details: Dict, nginx: Optional[Child] = None) -> None:
+    """Record readiness: status/ready.json (for people and scripts) and nginx's /readyz."""
+    status = directory / "status"
+    status.mkdir(parents=True, exist_ok=True)
+    tmp = status / "ready.json.tmp"
+    tmp.write_text(json.dumps({"ready": ready, **details}, indent=1))
+    tmp.replace(status / "ready.json")
+    include = directory / "readyz.conf"
+    text = readyz_include(ready, details)
+    if include.exists() and include.read_text() == text:
+        return
+    include.write_text(text)
+    if nginx is not None and nginx.process is not None and nginx.process.poll() is None:
+        os.kill(nginx.process.pid, signal.SIGHUP)  # graceful reload: re-reads the include
 
 
 def choose_model(args: argparse.Namespace, env: Dict[str, str]) -> Path:
@@ -466,7 +490,7 @@ def run_prod(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    write_ready(topology.status_dir, False, {})
+    write_ready(topology.directory, False, {"reason": "starting"})
     children = topology.children
     print(f"gehoor: production profile, model {model.name}; logs in {topology.log_dir}/", flush=True)
     for child in children:
@@ -505,7 +529,7 @@ def run_prod(args: argparse.Namespace) -> int:
                 if ready:
                     print("gehoor: ERROR readiness withdrawn (/readyz now 503)", file=sys.stderr, flush=True)
                 ready = False
-                write_ready(topology.status_dir, False, {})
+                write_ready(topology.directory, False, {"reason": problems[0]}, topology.nginx)
             if ready and restarts.recent:
                 for child in children:
                     if child.name not in up and healthy(child):
@@ -525,7 +549,8 @@ def run_prod(args: argparse.Namespace) -> int:
                     elif healthy(topology.nginx_action_child):
                         ready = True
                         seconds = time.monotonic() - started
-                        write_ready(topology.status_dir, True, {"model": model.name, "started_s": round(seconds, 1)})
+                        write_ready(topology.directory, True, {"model": model.name, "started_s": round(seconds, 1)},
+                                    topology.nginx)
                         print_ready(topology, seconds)
                 elif time.monotonic() - started > START_TIMEOUT and time.monotonic() - last_wait_note > 30:
                     last_wait_note = time.monotonic()
@@ -539,7 +564,7 @@ def run_prod(args: argparse.Namespace) -> int:
     finally:
         why = f" (signal {signal.Signals(received[0]).name})" if received else ""
         print(f"gehoor: stopping all services{why}…", flush=True)
-        write_ready(topology.status_dir, False, {})
+        write_ready(topology.directory, False, {"reason": "stopped"})
         stop_all(children)
     return exit_code
 

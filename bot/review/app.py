@@ -16,7 +16,6 @@ from typing import Optional
 from flask import Flask, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
 from bot import config

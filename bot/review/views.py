@@ -3,7 +3,6 @@ requires a logged-in staff member (enforced in app.create_app's before_request).
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from functools import wraps
 from typing import Optional
 from urllib.parse import urlencode, urlsplit

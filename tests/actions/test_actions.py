@@ -47,14 +47,16 @@ def user(text: str, intent: str, ts: float, channel: str = "rest", metadata: Opt
 
 def tracker(text: str, intent: str, slots: Optional[Dict[str, Any]] = None,
             history: Optional[List[dict]] = None, sender: str = "t-1",
-            latest_action: str = "action_listen", active_loop: Optional[str] = None) -> Tracker:
+            latest_action: str = "action_listen", active_loop: Optional[str] = None,
+            metadata: Optional[dict] = None) -> Tracker:
     now = time.time()
     events = [{"event": "action", "name": "action_session_start", "timestamp": now - 10},
               {"event": "session_started", "timestamp": now - 10},
               {"event": "action", "name": "action_listen", "timestamp": now - 10}]
     events += history or []
-    message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": []}
-    events.append(user(text, intent, now))
+    message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [],
+               "metadata": metadata or {}}
+    events.append(user(text, intent, now, metadata=metadata))
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots.update(slots or {})
     return Tracker(sender, all_slots, message, events, False, None,
@@ -291,3 +293,11 @@ def test_keyboard_mash_read_as_stop_does_not_end_the_conversation():
 def test_keyboard_mash_read_as_affirm_gives_no_consent():
     result = validate("contact_consent", "jkjkjk", "affirm")
     assert result.get("contact_consent") is not True
+
+
+def test_channel_language_hint_sets_the_opening_language(store):
+    events, dispatcher = run(ActionOpening(), tracker("hi", "greet", sender="hint",
+                                                      metadata={"ui_language": "en", "page_url": "/order"}))
+    assert slot_events(events)["language"] == "en"
+    assert "feedback bot" in texts(dispatcher)
+    assert stored_story(store, "hint").channel_metadata["page_url"] == "/order"

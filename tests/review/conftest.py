@@ -2,10 +2,8 @@
 session, copied per test), staff accounts of every role, and logged-in test clients."""
 from __future__ import annotations
 
-import re
 import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher

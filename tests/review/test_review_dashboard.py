@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from bot.store.models import Story, StoryAspect
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from bot.review.filters import local_midnight_utc
 from bot.store.models import Story, StoryAspect, StoryTag, utcnow
