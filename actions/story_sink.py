@@ -39,26 +39,50 @@ async def writer() -> StoryWriter:
     return _writer
 
 
+# Writes in flight. The writer's single worker thread runs them in submission order, so a
+# later snapshot of a conversation never lands before an earlier one.
+_in_flight: "set[asyncio.Task]" = set()
+
+
 async def save(conversation_id: str, events: List[Dict[str, Any]]) -> Optional[str]:
-    """Capture and write on the store's worker thread: the event loop only awaits."""
+    """Hand the story to the store without making the customer wait for it.
+
+    Capture (analysis) and the database write run on the store's worker thread; the action
+    answers at once. Nothing is lost if the write fails: it goes to the outbox, and the
+    tracker store still holds every event for `gehoor stories reconcile`.
+    """
+    store = await writer()
+    task = asyncio.get_running_loop().create_task(_write(store, conversation_id, list(events)))
+    _in_flight.add(task)
+    task.add_done_callback(_in_flight.discard)
+    return reference_from_events(conversation_id, events)
+
+
+async def drain() -> None:
+    """Wait for every write handed over so far (tests, shutdown)."""
+    while _in_flight:
+        await asyncio.gather(*list(_in_flight), return_exceptions=True)
+
+
+async def _write(store: StoryWriter, conversation_id: str, events: List[Dict[str, Any]]) -> None:
     metrics.TURNS.inc()
     started = time.perf_counter()
     try:
-        outcome = await (await writer()).save_events(conversation_id, events)
-    except Exception:
+        outcome = await store.save_events(conversation_id, events)
+    except Exception:  # noqa: BLE001 — logged and counted; the tracker store keeps the events
         metrics.STORY_WRITES.labels("failed").inc()
         metrics.ERRORS.labels("store").inc()
-        raise
+        logger.exception("could not store story for %s", conversation_id)
+        return
     finally:
         metrics.STORY_WRITE_SECONDS.observe(time.perf_counter() - started)
     if outcome is None:
         metrics.STORY_WRITES.labels("skipped").inc()
-        return None
+        return
     metrics.STORY_WRITES.labels("stored" if outcome.stored else "queued").inc()
     if not outcome.stored:
         logger.warning("story %s queued in the outbox (depth %d): %s",
                        outcome.reference, outcome.outbox_depth, outcome.error)
-    return outcome.reference
 
 
 def reference_for_events(conversation_id: str, events: List[Dict[str, Any]]) -> str:

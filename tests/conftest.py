@@ -63,6 +63,40 @@ class Stack:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return json.loads(response.read())
 
+    def story(self, conversation_id: str, timeout: float = 10.0):
+        """The stored story, once the write that follows the last answer has landed.
+
+        The action server stores after answering, so poll until the transcript ends with a
+        bot message and does not change between two reads.
+        """
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import Session
+
+        from bot.store.models import Story
+
+        engine = create_engine(self.db_url)
+        deadline = time.monotonic() + timeout
+        previous = None
+        try:
+            while True:
+                with Session(engine) as session:
+                    story = (session.query(Story).filter_by(conversation_id=conversation_id)
+                             .order_by(Story.id.desc()).first())
+                    if story is not None:
+                        story.transcript = [(m.role, m.text) for m in story.messages]
+                        session.expunge(story)
+                snapshot = None if story is None else (story.updated_at, len(story.transcript))
+                settled = story is not None and story.transcript and story.transcript[-1][0] == "bot"
+                if settled and snapshot == previous:
+                    return story
+                if time.monotonic() > deadline:
+                    assert story is not None, f"no story stored for {conversation_id}"
+                    return story
+                previous = snapshot
+                time.sleep(0.15)
+        finally:
+            engine.dispose()
+
     def say(self, sender: str, message: str, **kwargs: Any) -> str:
         """Send a message; return the bot's replies joined into one string."""
         return "\n".join(m.get("text", "") for m in self.rest(sender, message, **kwargs))

@@ -246,7 +246,7 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
         s, e = span(hit.start, hit.end)
         repeat_terms.append(text[s:e])
     for tok in doc[:-1]:
-        if tok.is_digit and int(tok.text) >= 2 and doc[tok.i + 1].lower_ in ("keer", "keren", "times", "x"):
+        if tok.is_digit and tok.text.isdecimal() and int(tok.text) >= 2 and doc[tok.i + 1].lower_ in ("keer", "keren", "times", "x"):
             s, e = span(tok.i, tok.i + 2)
             if text[s:e] not in repeat_terms:
                 repeat_terms.append(text[s:e])

@@ -13,6 +13,7 @@ from . import catalogue
 from .analysis import MessageAnalysis, analyze, analyze_story
 from .lexicon import aspect_label, resources
 from .nlp import LANGUAGES, fold, get_nlp
+from .score import parse_score
 
 FOLLOWUP_DIMENSIONS = ("situation", "expectation", "impact", "priority", "in_our_place", "blind_spot")
 ANSWER_ORDER = ("reason",) + FOLLOWUP_DIMENSIONS
@@ -45,13 +46,22 @@ def _lang(state: ConversationState) -> str:
     return state.language if state.language in LANGUAGES else "nl"
 
 
+def asked_dimensions(state: ConversationState) -> list[str]:
+    """The follow-up dimensions asked so far, in order: ``state.asked`` plus every
+    follow-up dimension that already has an answer (a slot can be filled before the
+    caller records that its question was asked)."""
+    asked = list(state.asked)
+    asked += [d for d in state.answers if d in FOLLOWUP_DIMENSIONS and d not in asked]
+    return asked
+
+
 def _texts(state: ConversationState) -> list[tuple[str, str]]:
     """(dimension, text) of all non-empty answers, in conversation order."""
     out = [(k, state.answers[k]) for k in ANSWER_ORDER if (state.answers.get(k) or "").strip()]
     out += [(k, v) for k, v in state.answers.items()
             if k not in ANSWER_ORDER and (v or "").strip()]
     # follow-up answers are better ordered by when they were asked
-    asked_rank = {d: i for i, d in enumerate(state.asked)}
+    asked_rank = {d: i for i, d in enumerate(asked_dimensions(state))}
     out.sort(key=lambda kv: (0 if kv[0] not in asked_rank else 1, asked_rank.get(kv[0], 0)))
     return out
 
@@ -82,24 +92,27 @@ def covered_dimensions(state: ConversationState) -> set[str]:
 
 def plan_next_dimension(state: ConversationState) -> str | None:
     """The most valuable missing perspective dimension, or None to go to verification."""
-    if state.done or len(state.asked) >= max(0, state.max_followups):
+    asked = asked_dimensions(state)
+    if state.done or len(asked) >= max(0, state.max_followups):
         return None
     lang = _lang(state)
     texts = _texts(state)
     analyses = [_analysis(t, lang) for _, t in texts]
     if analyses and analyses[-1].done_signal:
         return None
-    if len(analyses) >= 2 and analyses[-1].dont_know and analyses[-2].dont_know and state.asked:
+    if len(analyses) >= 2 and analyses[-1].dont_know and analyses[-2].dont_know and asked:
         return None  # two "don't know" answers in a row: stop asking
-    covered = covered_dimensions(state) | set(state.asked)
+    covered = covered_dimensions(state) | set(asked)
     story = [a for a in analyses if not a.dont_know and not a.done_signal]
     story_words = sum(a.word_count for a in story)
-    vague = not story or all(a.vague for a in story) or story_words < 8
+    band = _band(state, analyses)
+    # A promoter's short but clear reason ("quick delivery and friendly staff") is not vague.
+    short = story_words < 8 and not (band == "promoter" and any(a.aspects for a in story))
+    vague = not story or all(a.vague for a in story) or short
     if vague and "situation" not in covered:
         return "situation"
     if {"expectation", "impact"} <= covered and covered & {"priority", "in_our_place"}:
         return None  # the story is complete enough
-    band = _band(state, analyses)
     order = {"detractor": ORDER_DETRACTOR, "passive": ORDER_PASSIVE}.get(band, ORDER_PROMOTER)
     for dim in order:
         if dim not in covered:
@@ -194,24 +207,74 @@ def _cap(s: str) -> str:
     return s[:1].upper() + s[1:] if s else s
 
 
+# Words a statement starts with (after the pronoun shift): then it is a sentence that can
+# be reflected or summarised as it is. Anything else is a fragment ("dat het snel gaat").
+_SUBJECTS = {
+    "nl": frozenset("je jij hij zij ze het de er die deze dit men iemand niemand niks niets alles "
+                    "onze ons wij we elke iedere geen mijn".split()),
+    "en": frozenset("you you're you've you'd you'll he she they it it's the there this these those "
+                    "someone somebody nobody no everyone everything nothing your our we we're "
+                    "each every nothing".split()),
+}
+_COMPANY_SUBJECTS = frozenset({"wij", "we", "we're", "ons", "onze", "our"})
+_THAT = {"nl": "dat", "en": "that"}
+_VERB_AFTER_THAT = frozenset(
+    "was is kost kostte werd wordt heeft had zou ging gaat maakte maakt deed doet voelde voelt "
+    "klopt klopte zat made makes cost costs took takes felt feels did does would will should "
+    "meant means hurt".split())
+
+
+def _is_statement(shifted: str, lang: str) -> bool:
+    """True for a sentence with its own subject ("de levering was te laat", "it cost you a
+    day"); False for a fragment that only makes sense after the question ("speed",
+    "dat het snel gaat", "knowing when it arrives")."""
+    ws = [fold(w).replace("’", "'") for w in _WORD.findall(shifted)]
+    if len(ws) < 3:
+        return False
+    if ws[0] == _THAT[lang]:
+        return ws[1] in _VERB_AFTER_THAT
+    return ws[0] in _SUBJECTS[lang]
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.!?;])\s+|\n", text.strip())[0]
+
+
 def _reflection(a: MessageAnalysis, lang: str, max_words: int = 14) -> str | None:
-    """The customer's own statement turned to "je"/"you", when it is short and says
-    something about a perspective (expectation, impact, ...): "je had verwacht dat ..."."""
-    if not (a.dimensions - {"situation"}):
+    """The customer's own statement turned to "je"/"you", when it is short: "hij gooide je
+    pakket over het hek", "je had verwacht dat ...". Never a verdict on the company as a
+    whole ("jullie zijn waardeloos" is not echoed as "wij zijn waardeloos")."""
+    if a.abuse or a.question or a.gibberish or a.dont_know or a.done_signal:
         return None
-    first = re.split(r"(?<=[.!?;])\s+|\n", a.text.strip())[0]
-    shifted = _clean(shift_pronouns(first, lang))
+    shifted = _clean(shift_pronouns(_first_sentence(a.text), lang))
     if not shifted or len(shifted.split()) > max_words or shifted.endswith("…"):
         return None
-    low = shifted.lower()
-    about_them = low.startswith(("je ", "jij ", "you ", "you'"))
-    it_cost_them = low.startswith(("het ", "it ")) and re.search(r"\b(je|jou|you|your)\b", low)
-    if not (about_them or it_cost_them):
+    if not _is_statement(shifted, lang):
         return None
-    return low[:1] + shifted[1:]
+    first = fold(_WORD.findall(shifted)[0]).replace("’", "'")
+    if first in ("wij", "we", "we're"):
+        return None
+    return shifted[:1].lower() + shifted[1:] if not shifted.startswith(("I ", "I'")) else shifted
+
+
+def _fragment(a: MessageAnalysis, lang: str, max_words: int = 12) -> str | None:
+    """A short answer that only makes sense after its question, pronouns shifted."""
+    if a.abuse or a.question or a.gibberish or a.dont_know or a.done_signal or not a.text.strip():
+        return None
+    shifted = _clean(shift_pronouns(_first_sentence(a.text), lang))
+    if not shifted or len(shifted.split()) > max_words or shifted.endswith("…"):
+        return None
+    if _is_statement(shifted, lang) or _bare_yes_no(a.text):
+        return None
+    return shifted[:1].lower() + shifted[1:] if not shifted.startswith(("I ", "I'")) else shifted
 
 
 WISH_DIMENSIONS = {"expectation", "priority", "in_our_place", "blind_spot"}
+
+
+def _mentions_repeat(reflection: str, a: MessageAnalysis) -> bool:
+    low = fold(reflection)
+    return any(fold(term) in low for term in a.repeat_terms)
 
 
 def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered: str | None = None) -> str:
@@ -228,29 +291,36 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
     wish = answered in WISH_DIMENSIONS
     pos = None if wish else _choose_thing(a, lang, "positive")
     neg = _choose_thing(a, lang, "negative") if pos else None
+    feeling = _feeling(a, lang)
     if pos and neg and pos != neg and any(m.sentiment < -0.1 for m in a.aspects):
         parts.append(catalogue.text("ack_mixed", lang, turn, pos_thing=pos, neg_thing=neg,
                                     Pos_thing=_cap(pos)))
     else:
         want = "negative" if a.sentiment_label in ("negative", "mixed") and not wish else None
         thing = _choose_thing(a, lang, want)
-        feeling = _feeling(a, lang)
         reflection = _reflection(a, lang)
-        if a.repeat_contact and a.sentiment_label != "positive":
+        repeat_said = a.repeat_contact and a.sentiment_label != "positive"
+        fragment = _fragment(a, lang) if wish else None
+        if reflection and (not repeat_said or _mentions_repeat(reflection, a)):
+            parts.append(catalogue.text("ack_reflect", lang, turn, text=reflection, Text=_cap(reflection)))
+        elif repeat_said:
             if thing:
                 parts.append(catalogue.text("ack_repeat_thing", lang, turn, thing=thing, Thing=_cap(thing)))
             else:
                 parts.append(catalogue.text("ack_repeat", lang, turn))
-        elif reflection:
-            parts.append(catalogue.text("ack_reflect", lang, turn, text=reflection, Text=_cap(reflection)))
+        elif fragment:
+            parts.append(catalogue.text(f"ack_wish.{answered}", lang, turn, text=fragment))
         elif thing:
             key = "ack_thing" if wish else {
                 "negative": "ack_thing_negative", "positive": "ack_thing_positive"}.get(
                 a.sentiment_label, "ack_thing")
             parts.append(catalogue.text(key, lang, turn, thing=thing, Thing=_cap(thing)))
-        elif a.word_count >= 2 and not a.gibberish and not a.done_signal and not feeling:
+        elif a.vague and a.word_count <= 3 and not a.gibberish and not a.done_signal and not feeling \
+                and not _bare_yes_no(a.text) and a.text.strip():
+            parts.append(catalogue.text("ack_vague", lang, turn, quote=_quote(a.text)))
+        elif a.word_count >= 2 and not a.gibberish and not a.done_signal and not feeling \
+                and not _bare_yes_no(a.text):
             parts.append(catalogue.text("ack_quote", lang, turn, quote=_quote(a.text)))
-    feeling = _feeling(a, lang)
     if feeling:
         word, polarity = feeling
         parts.append(catalogue.text(f"ack_feeling_{polarity}", lang, turn, feeling=word))
@@ -269,12 +339,38 @@ def acknowledge(text: str, analysis: MessageAnalysis | None = None, language: st
     return acknowledge_analysis(a, lang, turn)
 
 
+def _answered_dimension(state: ConversationState, last_text: str, asked: list[str]) -> str | None:
+    """The dimension ``last_text`` answers: the one whose stored answer it is, else the
+    last one asked."""
+    if last_text:
+        for dim in reversed(asked):
+            if (state.answers.get(dim) or "").strip() == last_text.strip():
+                return dim
+        if (state.answers.get("reason") or "").strip() == last_text.strip():
+            return None
+    return asked[-1] if asked else None
+
+
 def compose_acknowledgement(state: ConversationState, last_text: str) -> str:
     """Only the acknowledgement of ``last_text`` (may be empty): e.g. to put before
     ``text("opening_after_story", ...)`` for a customer who opened with their story."""
     lang = _lang(state)
-    answered = state.asked[-1] if state.asked else None
-    return acknowledge_analysis(_analysis(last_text or "", lang), lang, len(state.asked), answered)
+    asked = asked_dimensions(state)
+    answered = _answered_dimension(state, last_text, asked)
+    return acknowledge_analysis(_analysis(last_text or "", lang), lang, len(asked), answered)
+
+
+def _bare_score(text: str) -> int | None:
+    """The score when ``text`` is nothing but a score ("6", "een dikke 7", "8/10")."""
+    if not text or len(_WORD.findall(text)) > 4:
+        return None
+    result = parse_score(text)
+    return result.value if result.ok else None
+
+
+def _is_promoter(state: ConversationState) -> bool:
+    lang = _lang(state)
+    return _band(state, [_analysis(t, lang) for _, t in _texts(state)]) == "promoter"
 
 
 def compose_followup(state: ConversationState, dimension: str, last_text: str) -> str:
@@ -282,14 +378,20 @@ def compose_followup(state: ConversationState, dimension: str, last_text: str) -
     if dimension not in FOLLOWUP_DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}")
     lang = _lang(state)
-    asked = list(state.asked)
-    if asked and asked[-1] == dimension:
-        asked.pop()  # the caller already recorded the question being asked now
+    asked = asked_dimensions(state)
+    if dimension in asked and not (state.answers.get(dimension) or "").strip():
+        asked.remove(dimension)  # the caller already recorded the question being asked now
     turn = len(asked)
-    a = _analysis(last_text or "", lang)
-    answered = asked[-1] if asked else None
-    ack = acknowledge_analysis(a, lang, turn, answered)
-    question = catalogue.text(f"q_{dimension}", lang, turn + len(state.answers))
+    score = _bare_score(last_text or "")
+    if score is not None and state.answers.get("reason"):
+        ack = catalogue.text("ack_score", lang, turn, score=score)  # the score came after the story
+    else:
+        a = _analysis(last_text or "", lang)
+        ack = acknowledge_analysis(a, lang, turn, _answered_dimension(state, last_text, asked))
+    key = f"q_{dimension}"
+    if dimension == "situation" and _is_promoter(state):
+        key = "q_situation_positive"
+    question = catalogue.text(key, lang, turn + len(state.answers))
     return f"{ack} {question}".strip()
 
 
@@ -312,13 +414,35 @@ _NL_VERB_AFTER_IK = {
     "loop": "loopt", "maak": "maakt", "baal": "baalt", "erger": "ergert", "zit": "zit",
     "wacht": "wacht", "moet": "moet", "weet": "weet", "verwacht": "verwacht", "hou": "houdt",
     "houd": "houdt", "wou": "wou", "lees": "leest", "schrijf": "schrijft", "geef": "geeft",
+    "mag": "mag", "sla": "slaat", "zeg": "zegt", "vertrouw": "vertrouwt", "bestel": "bestelt",
 }
+# Past tense (and other words after "ik") that keep their form; the lookup table also
+# holds archaic "-t" forms of many of them ("hadt", "kreegt"), so they are listed.
+_NL_KEEP_AFTER_IK = frozenset(
+    "had was kon wou wilde zou mocht moest kreeg ging kwam gaf zag stond dacht wist vond werd "
+    "liep zat lag nam sprak schreef bleef keek kocht bracht zocht vroeg deed hield viel hing las "
+    "at dronk reed koos bood verloor vergat begon trok sloot ontving ving sliep liet riep zei "
+    "vertrok kreeg heel al ook niet nog zelf wel echt gewoon graag pas altijd nooit toch dus "
+    "even net heus".split())
+_NL_SUBORDINATORS = frozenset(
+    "dat omdat als toen terwijl zodat nadat voordat doordat hoewel sinds totdat wanneer of "
+    "waar wat die waardoor waarom hoe zolang tenzij".split())
+_NL_CLAUSE_WORDS = frozenset("en maar want dus of omdat dat toen terwijl als".split())
+_NL_PREPOSITIONS = frozenset(
+    "van aan bij met voor naar over door op tegen zonder om achter in uit na tot via dan "
+    "vanaf onder boven tussen rond richting".split())
+
 _NL_MAP = {"ik": "je", "mijn": "je", "m'n": "je", "mij": "jou", "me": "je", "mezelf": "jezelf",
-           "mijzelf": "jezelf", "ikzelf": "jijzelf"}
+           "mijzelf": "jezelf", "ikzelf": "jijzelf",
+           # the customer's own side ("we", "ons") is "jullie" to the bot
+           "we": "jullie", "wij": "jullie", "ons": "jullie", "onze": "jullie"}
 _EN_MAP = {"i": "you", "i'm": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll",
            "me": "you", "my": "your", "mine": "yours", "myself": "yourself",
            "your": "our", "yours": "ours", "you're": "we're", "you've": "we've",
-           "you'll": "we'll", "you'd": "we'd", "yourself": "yourselves", "yourselves": "yourselves"}
+           "you'll": "we'll", "you'd": "we'd", "yourself": "yourselves", "yourselves": "yourselves",
+           # the customer's own side ("we", "us": their household) is "you" to the bot
+           "we": "you", "us": "you", "our": "your", "ours": "yours", "we're": "you're",
+           "we've": "you've", "we'd": "you'd", "we'll": "you'll", "ourselves": "yourselves"}
 _EN_OBJECT_BEFORE = {"to", "for", "with", "at", "from", "told", "asked", "called", "emailed",
                      "contacted", "paid", "gave", "trust", "trusted", "than", "about", "of", "by",
                      "like", "rang", "phoned", "tell", "call", "email", "contact", "pay", "give",
@@ -335,25 +459,120 @@ def _match_case(src: str, dst: str, sentence_start: bool = False) -> str:
     return dst
 
 
+@lru_cache(maxsize=4096)
+def _nl_lookup(word: str) -> str | None:
+    """The lemma of a Dutch word form in spaCy's lookup table, or None when unknown."""
+    lemmatizer = get_nlp("nl").get_pipe("lemmatizer")
+    try:
+        table = lemmatizer.lookups.get_table("lemma_lookup")
+    except KeyError:  # pragma: no cover - tables missing
+        return None
+    return table.get(word)
+
+
+def _nl_present_je(word: str) -> str | None:
+    """The "je" form of a first-person present verb ("vertrouw" -> "vertrouwt"), or None
+    when ``word`` is not one (past tense, an adverb, a noun, ...)."""
+    low = word.lower()
+    if low in _NL_VERB_AFTER_IK:
+        return _NL_VERB_AFTER_IK[low]
+    if low in _NL_KEEP_AFTER_IK or len(low) < 2 or not low.isalpha():
+        return None
+    if low.endswith("t") or low.endswith(("de", "te", "den", "ten")):
+        return None  # "wacht" stays; past tense stays
+    infinitive = _nl_lookup(low + "t")
+    if not infinitive or not infinitive.endswith("en"):
+        return None
+    own = _nl_lookup(low)
+    if own is not None and own != infinitive:
+        return None
+    return low + "t"
+
+
+def _nl_is_noun(word: str) -> bool:
+    low = fold(word)
+    if not low.isalpha():
+        return False
+    res = resources()
+    if low in res.languages["nl"].aspect_nouns or low in res.nl_het_words or low in _NL_NOUNS:
+        return True
+    lemma = _nl_lookup(low)
+    if lemma and lemma != low and not lemma.endswith("en"):
+        return lemma in res.languages["nl"].aspect_nouns or low.endswith(("s", "en"))
+    return False
+
+
+_NL_NOUNS = frozenset(
+    "facturen factuur rekening rekeningen mensen personeel medewerkers medewerker bedrijf "
+    "service website site app winkel winkels producten product bezorgers bezorger chauffeurs "
+    "chauffeur beleid systeem mail mails brief brieven kantoor prijzen prijs klantenservice "
+    "helpdesk bestelling bestellingen levering leveringen pakket pakketten".split())
+
+
+def _nl_jullie(words: list[str], n: int, start: bool) -> str:
+    """The bot's word for the customer's "jullie"/"uw": "onze"/"ons" before a noun,
+    "ons" as an object, "wij" as a subject."""
+    nxt = words[n + 1] if n + 1 < len(words) else ""
+    after = words[n + 2] if n + 2 < len(words) else ""
+    prev = fold(words[n - 1]) if n and not start else ""
+    noun = nxt if _nl_is_noun(nxt) else (after if nxt.lower().endswith("e") and _nl_is_noun(after) else "")
+    if noun:
+        return "ons" if fold(noun) in resources().nl_het_words else "onze"
+    if fold(words[n]) == "uw":
+        return "onze"
+    if prev in _NL_PREPOSITIONS:
+        return "ons"
+    if prev and prev not in _NL_SUBORDINATORS and prev not in _NL_CLAUSE_WORDS and not prev.endswith("en"):
+        return "ons"
+    return "wij"
+
+
 def shift_pronouns(text: str, language: str) -> str:
-    """Light perspective shift for summaries: "ik"->"je", "mijn"->"je", "my"->"your",
+    """Perspective shift for reflections and summaries: "ik"->"je" (with the verb:
+    "ik vertrouw"->"je vertrouwt"), "mijn"->"je", "jullie"->"ons/onze/wij", "my"->"your",
     "you"->"we"/"us" (the customer's "you" is the company, the bot speaks for it)."""
     toks = _TOKENS.findall(text)
     words_idx = [i for i, t in enumerate(toks) if t[:1].isalpha()]
+    words_ = [toks[i] for i in words_idx]
     out = list(toks)
     lang = language if language in LANGUAGES else "nl"
+    conjugate: set[int] = set()  # word numbers whose verb must agree with "je"
+
+    def gap_before(n: int) -> str:
+        return "".join(toks[words_idx[n - 1] + 1:words_idx[n]]) if n else ""
+
+    def clause_start(n: int) -> bool:
+        return n == 0 or bool(re.search(r"[.!?,;:]", gap_before(n)))
+
     for n, i in enumerate(words_idx):
         t = toks[i]
         low = t.lower().replace("’", "'")
         prev = toks[words_idx[n - 1]].lower() if n else ""
         nxt = toks[words_idx[n + 1]].lower() if n + 1 < len(words_idx) else ""
-        gap = "".join(toks[words_idx[n - 1] + 1:i]) if n else ""
-        start = n == 0 or bool(re.search(r"[.!?]\s*$", gap))
+        start = n == 0 or bool(re.search(r"[.!?]\s*$", gap_before(n)))
         if lang == "nl":
-            if low in _NL_MAP:
+            if n in conjugate:
+                je_form = _nl_present_je(t)
+                if je_form:
+                    out[i] = je_form
+                continue
+            if low == "ik":
+                out[i] = _match_case(t, "je", start and t[:1].isupper())
+                if n + 1 < len(words_idx) and not re.search(r"[.!?,;:]", gap_before(n + 1)):
+                    if clause_start(n) or fold(prev) in _NL_CLAUSE_WORDS - _NL_SUBORDINATORS - {"dat"} \
+                            or prev in ("en", "maar", "want", "dus"):
+                        conjugate.add(n + 1)  # "ik vertrouw" -> "je vertrouwt"
+                    elif fold(prev) in _NL_SUBORDINATORS:
+                        m = n + 1  # "omdat ik het niet snap": the verb closes the clause
+                        while m + 1 < len(words_idx) and not re.search(r"[.!?,;:]", gap_before(m + 1)) \
+                                and fold(words_[m + 1]) not in _NL_CLAUSE_WORDS:
+                            m += 1
+                        if fold(words_[m]) not in ("ben", "heb"):
+                            conjugate.add(m)
+            elif low in _NL_MAP:
                 out[i] = _match_case(t, _NL_MAP[low], start and t[:1].isupper())
-            elif prev == "ik" and low in _NL_VERB_AFTER_IK:
-                out[i] = _NL_VERB_AFTER_IK[low]
+            elif low in ("jullie", "uw"):
+                out[i] = _match_case(t, _nl_jullie(words_, n, clause_start(n)), start)
             elif low in ("ben", "heb") and nxt not in ("ik", "je", "jij") and prev != "ik":
                 out[i] = {"ben": "bent", "heb": "hebt"}[low]
         else:
@@ -393,31 +612,62 @@ def _sentence(text: str) -> str:
     text = text.strip()
     if not text:
         return ""
+    text = re.sub(r"([.!?]\s+)([a-zà-ÿ])", lambda m: m.group(1) + m.group(2).upper(), text)
     return _cap(text) + ("" if text[-1] in ".!?…" else ".")
 
 
+_YES_NO_WORDS = frozenset(
+    "ja nee jawel neen nope no yes yeah yep nah ok oke okay klopt hoor sure idd jep".split())
+
+
+def _bare_yes_no(text: str) -> bool:
+    """"ja", "no", "yes ok": an answer that says nothing on its own after an open question."""
+    ws = [fold(w) for w in _WORD.findall(text or "")]
+    return 0 < len(ws) <= 2 and all(w in _YES_NO_WORDS for w in ws)
+
+
+LABEL_ORDER = ("expectation", "impact", "priority", "in_our_place", "blind_spot")
+
+
 def _summary_body(state: ConversationState, lang: str) -> list[str]:
+    """Each answer in the customer's words. A full statement stands on its own; a
+    fragment ("dat het snel gaat") is labelled by what it says (its dimensions), or by
+    the question it answered when its words name no dimension."""
     body: list[str] = []
     for key, raw in _texts(state):
         a = _analysis(raw, lang)
-        if a.dont_know or a.done_signal or a.gibberish:
+        if a.dont_know or a.done_signal or a.gibberish or _bare_yes_no(raw):
             continue
         shifted = _clean(shift_pronouns(raw, lang))
         if not shifted:
             continue
-        direct = shifted.lower().startswith(("je ", "jij ", "you ", "you'"))
-        if key in FOLLOWUP_DIMENSIONS and not direct:
-            body.append(catalogue.text(f"summary_lead.{key}", lang, text=shifted[:1].lower() + shifted[1:]
-                                       if not shifted.startswith(("I ", "I'")) else shifted))
+        if key == "reason" and a.vague and a.word_count <= 3:
+            body.append(catalogue.text("summary_vague", lang, quote=_clean(raw)))
+            continue
+        if _is_statement(shifted, lang):
+            first = fold(_WORD.findall(shifted)[0]).replace("’", "'")
+            if first in _COMPANY_SUBJECTS:  # "wij moeten beter luisteren": their view, not our word
+                body.append(catalogue.text("summary_view", lang, text=shifted))
+            else:
+                body.append(_sentence(shifted))
+            continue
+        said = [d for d in LABEL_ORDER if d in a.dimensions]
+        if key in said or (key in FOLLOWUP_DIMENSIONS and key != "situation" and not said):
+            label = key
         else:
+            label = said[0] if said else None
+        if label is None:
             body.append(_sentence(shifted))
+        else:
+            fragment = shifted[:1].lower() + shifted[1:] if not shifted.startswith(("I ", "I'")) else shifted
+            body.append(catalogue.text(f"summary_lead.{label}", lang, text=fragment))
     return body
 
 
 def summarise(state: ConversationState) -> str:
     """The story in the customer's own words, ending with a check question."""
     lang = _lang(state)
-    parts = [catalogue.text("summary_intro", lang, len(state.asked))]
+    parts = [catalogue.text("summary_intro", lang, len(asked_dimensions(state)))]
     if state.score is not None:
         parts.append(catalogue.text("summary_score", lang, score=int(state.score)))
     body = _summary_body(state, lang)

@@ -101,8 +101,8 @@ async def consume(url: Optional[str] = None, queue: Optional[str] = None, *, tap
         channel = await connection.channel()
         await channel.set_qos(prefetch_count=200)
         if tap:
-            ex = await channel.declare_exchange(exchange or default_exchange(), aio_pika.ExchangeType.FANOUT,
-                                                durable=True)
+            # Rasa declares the exchange (fanout, not durable): look it up, do not redeclare.
+            ex = await channel.get_exchange(exchange or default_exchange(), ensure=True)
             q = await channel.declare_queue("", exclusive=True, auto_delete=True)
             await q.bind(ex)
         else:

@@ -63,7 +63,7 @@ def services_unavailable() -> Optional[str]:
     return "; ".join(problems) or None
 
 
-@dataclass
+@dataclass(repr=False)
 class ProdStack:
     process: subprocess.Popen
     url: str
@@ -76,7 +76,10 @@ class ProdStack:
     rasa_ports: List[int]
     action_ports: List[int]
     output: Path
-    env: Dict[str, str]
+    env: Dict[str, str] = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"ProdStack({self.url}, db={self.db_name})"
 
     @classmethod
     def start(cls, var_dir: Path, name: str = "t", extra_env: Optional[Dict[str, str]] = None,

@@ -43,6 +43,7 @@ class Story(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "session_started_at", name="uq_story_session"),
         Index("ix_stories_started_id", "started_at", "id"),  # inbox keyset pagination
+        Index("ix_stories_started_score", "started_at", "score"),  # dashboard trend (migration 0002)
     )
 
     id = Column(Integer, primary_key=True, autoincrement=True)

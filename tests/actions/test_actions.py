@@ -36,6 +36,7 @@ def store(tmp_path, monkeypatch):
             monkeypatch.setattr(db, name, None, raising=False)
     monkeypatch.setattr(story_sink, "_writer", None)
     monkeypatch.setattr(story_sink, "_lock", asyncio.Lock())
+    monkeypatch.setattr(story_sink, "_in_flight", set())
     yield url
 
 
@@ -65,8 +66,13 @@ def tracker(text: str, intent: str, slots: Optional[Dict[str, Any]] = None,
 
 def run(action, t: Tracker) -> tuple[List[dict], CollectingDispatcher]:
     dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, t, DOMAIN))
-    return events, dispatcher
+
+    async def act():
+        events = await action.run(dispatcher, t, DOMAIN)
+        await story_sink.drain()  # the write happens after the answer; wait for it here
+        return events
+
+    return asyncio.run(act()), dispatcher
 
 
 def slot_events(events: List[dict]) -> Dict[str, Any]:

@@ -6,10 +6,6 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
-
-from bot.store.models import Story
 
 pytestmark = pytest.mark.integration
 
@@ -18,19 +14,8 @@ def sender(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def stored(stack, conversation_id: str) -> Story:
-    engine = create_engine(stack.db_url)
-    with Session(engine) as session:
-        story = (
-            session.query(Story).filter_by(conversation_id=conversation_id)
-            .order_by(Story.id.desc()).first()
-        )
-        assert story is not None, f"no story stored for {conversation_id}"
-        story.messages  # load before the session closes
-        story.transcript = [(m.role, m.text) for m in story.messages]
-        session.expunge(story)
-    engine.dispose()
-    return story
+def stored(stack, conversation_id: str):
+    return stack.story(conversation_id)
 
 
 def questions(reply: str) -> int:

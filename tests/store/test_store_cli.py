@@ -28,7 +28,7 @@ def _stories(store):
 
 def test_db_migrate_and_seed(cli_store, capsys):
     assert main(["db", "migrate"]) == 0
-    assert "at revision 0001" in capsys.readouterr().out
+    assert "at revision 0002" in capsys.readouterr().out
     assert main(["dev", "seed", "--stories", "50"]) == 0
     assert _stories(cli_store) == 50
 

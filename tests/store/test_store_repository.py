@@ -27,9 +27,9 @@ def _count(store, model):
 
 
 def test_migrate_is_idempotent_and_creates_schema(store):
-    assert migrate(store.engine) == "0001"
-    assert migrate(store.url) == "0001"
-    assert current_revision(store.engine) == "0001"
+    assert migrate(store.engine) == "0002"
+    assert migrate(store.url) == "0002"
+    assert current_revision(store.engine) == "0002"
     tables = set(inspect(store.engine).get_table_names())
     assert {"stories", "messages", "story_aspects", "story_tags", "notes", "staff_users", "audit_log"} <= tables
     if store.dialect == "sqlite":
