@@ -47,6 +47,10 @@ def stock_project(workdir: Path) -> Path:
     rules = {"version": "3.1", "rules": [
         {"rule": f"answer {i}", "steps": [{"intent": i}, {"action": "utter_ack"}]} for i in intents + ["nlu_fallback"]]}
     (project / "data" / "rules.yml").write_text(yaml.safe_dump(rules))
+    # The same tracker store as Gehoor's default profile (SQL on SQLite), no action endpoint.
+    tracker_store = yaml.safe_load((ROOT / "endpoints.yml").read_text())["tracker_store"]
+    (project / "endpoints.yml").write_text(yaml.safe_dump({"tracker_store": tracker_store}).replace(
+        "'${GEHOOR_TRACKER_DB}'", "${GEHOOR_TRACKER_DB}"))
     return project
 
 

@@ -39,9 +39,10 @@ def rasa_servers(model: Path, workdir: Path, *, with_actions: bool = True, proje
     if with_actions:
         procs.append(subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
                                        "--port", str(action_port)], cwd=ROOT, env=env, stdout=log, stderr=log))
-    argv = [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port)]
+    argv = [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
+            "--endpoints", os.environ.get("GEHOOR_ENDPOINTS", "endpoints.yml")]
     if project == ROOT:
-        argv += ["--endpoints", "endpoints.yml", "--credentials", "credentials.yml"]
+        argv += ["--credentials", "credentials.yml"]
     procs.append(subprocess.Popen(argv, cwd=project, env=env, stdout=log, stderr=log))
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     try:

@@ -245,6 +245,11 @@ http {{
   map $http_x_gehoor_sender $gehoor_sender_hint {{ default $http_x_gehoor_sender; "" $arg_sender; }}
   map $gehoor_sender_hint $gehoor_route {{ default $gehoor_sender_hint; "" $request_id; }}
   map $http_upgrade $connection_upgrade {{ default upgrade; "" ""; }}
+  # A POST without a body (no Content-Length or 0, not chunked) is never a valid webhook
+  # call; Rasa's REST channel answers it with a 500 (AttributeError), so nginx says 400.
+  map "$request_method:$content_length:$http_transfer_encoding" $gehoor_empty_post {{
+    default 0; "POST::" 1; "POST:0:" 1;
+  }}
 
   upstream gehoor_rasa {{
     hash $gehoor_route consistent;
@@ -273,6 +278,7 @@ http {{
       proxy_read_timeout 1h;
     }}
     location / {{
+      if ($gehoor_empty_post) {{ return 400 '{{"error": "empty request body"}}\n'; }}
       proxy_pass http://gehoor_rasa;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -287,6 +293,10 @@ http {{
 
   server {{
     listen 127.0.0.1:{action_lb_port};
+    # Rasa sends the whole tracker to the action server: far more than one message (a
+    # 100 KB customer message appears several times in it). Kept in memory (see above).
+    client_max_body_size 64m;
+    client_body_buffer_size 64m;
     location = /nginx-health {{ default_type text/plain; return 200 "ok\\n"; }}
 {chr(10).join(action_locations)}
   }}

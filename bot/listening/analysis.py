@@ -232,6 +232,9 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
 
     # --- perspective dimensions ----------------------------------------------
     dimensions = {h.label for h in res.dimensions.find(doc)}
+    if res.dimension_patterns:
+        folded = " ".join(fold(text).replace("’", "'").split())
+        dimensions |= {dim for dim, pattern in res.dimension_patterns if pattern.search(folded)}
     detail_hits = res.details.find(doc)
     details = len({h.start for h in detail_hits}) + sum(1 for t in doc if t.like_num)
     if details >= 2 or (details >= 1 and word_count >= 10) or word_count >= 20:
@@ -259,7 +262,10 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
             done = False  # "niks" is "nothing", not "that was all"
         else:
             dont_know = False  # "verder niks" is "that was all"
-    question = "?" in text or bool(res.questions.find(doc))
+    # A question phrase counts as written: "call me" is a request, "nobody called me" is not.
+    question = "?" in text or any(
+        " ".join(t.lower_ for t in doc[h.start:h.end]) in res.question_terms
+        for h in res.questions.find(doc))
     toks = norm.split()
     core = " ".join(t for t in toks if t not in FILLERS)
     vague = False
@@ -267,6 +273,11 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
         vague = (norm in res.vague or core in res.vague
                  or (word_count <= 3 and details == 0 and not repeat_terms)
                  or (word_count <= 7 and not aspects and details == 0 and not dimensions))
+        # "Hello, feedback about my order": a greeting and a topic, not yet a story
+        if not vague and res.greetings is not None and word_count <= 8 and label == "neutral" \
+                and details == 0 and not dimensions and not repeat_terms and not emotions \
+                and res.greetings.find(doc):
+            vague = True
     gibberish = _is_gibberish(toks, res_all) and not aspects
 
     return MessageAnalysis(

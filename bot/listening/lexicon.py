@@ -7,6 +7,7 @@ changing a file or an environment variable in a running process.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,10 @@ class LanguageResources:
     dont_know: frozenset[str]
     done: frozenset[str]
     markers: frozenset[str] = field(default_factory=frozenset)
+    # regular expressions on the folded text, per dimension ("ik zou <werkwoord>")
+    dimension_patterns: tuple[tuple[str, "re.Pattern[str]"], ...] = ()
+    question_terms: frozenset[str] = frozenset()  # folded question phrases, matched as written
+    greetings: TermIndex | None = None  # "hoi", "feedback": an opening, not yet a story
 
 
 @dataclass
@@ -99,6 +104,19 @@ def _read_yaml(path: Path) -> dict:
         raise ValueError(f"{path}: expected a mapping at the top level")
     _check_strings(data, path)
     return data
+
+
+def _patterns(spec, path: Path, lang: str) -> tuple:
+    out = []
+    for dim, patterns in (spec or {}).items():
+        if dim not in DIMENSIONS:
+            raise ValueError(f"{path}: {lang}/dimension_patterns: unknown dimension {dim!r}")
+        for pattern in patterns or ():
+            try:
+                out.append((dim, re.compile(pattern)))
+            except re.error as exc:
+                raise ValueError(f"{path}: {lang}/dimension_patterns/{dim}: bad pattern {pattern!r}: {exc}")
+    return tuple(out)
 
 
 def _build(lexicon_file: Path, signals_file: Path) -> Resources:
@@ -166,6 +184,9 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
             dont_know=_phrase_set(s.get("dont_know")),
             done=_phrase_set(s.get("done")),
             markers=markers[lang],
+            dimension_patterns=_patterns(s.get("dimension_patterns"), signals_file, lang),
+            question_terms=_phrase_set(s.get("questions")),
+            greetings=TermIndex(nlp, [("greeting", t) for t in s.get("greetings") or ()]),
         )
     het = frozenset(fold(str(w)) for w in lex.get("nl_het_words") or ())
     return Resources(lexicon_file, signals_file, tuple(aspects), languages, markers, het)

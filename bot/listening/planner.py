@@ -100,8 +100,13 @@ def plan_next_dimension(state: ConversationState) -> str | None:
     analyses = [_analysis(t, lang) for _, t in texts]
     if analyses and analyses[-1].done_signal:
         return None
+    followup = [_analysis(t, lang) for k, t in texts if k in FOLLOWUP_DIMENSIONS]
+    if any(a.done_signal for a in followup):
+        return None  # the customer said "dat was het" (the order of answers may be unknown)
     if len(analyses) >= 2 and analyses[-1].dont_know and analyses[-2].dont_know and asked:
         return None  # two "don't know" answers in a row: stop asking
+    if sum(a.dont_know for a in analyses) >= 2 and asked:
+        return None
     covered = covered_dimensions(state) | set(asked)
     story = [a for a in analyses if not a.dont_know and not a.done_signal]
     story_words = sum(a.word_count for a in story)
@@ -236,20 +241,44 @@ def _is_statement(shifted: str, lang: str) -> bool:
     return ws[0] in _SUBJECTS[lang]
 
 
+def _story_text(text: str) -> str:
+    """``text`` without the questions it asks the bot ("sorry, can I continue in English?
+    I expected him in the morning" -> the second sentence), unless it is only questions."""
+    sentences = [p for p in re.split(r"(?<=[.!?;])\s+|\n", (text or "").strip()) if p.strip()]
+    kept = [p for p in sentences if not p.rstrip().endswith("?")]
+    return " ".join(kept) if kept and len(kept) < len(sentences) else (text or "")
+
+
+def _self_labelled(a: MessageAnalysis, shifted: str) -> bool:
+    """A text that names its own perspective about the customer ("snelheid vind je het
+    belangrijkste", "het kost je vertrouwen"): it reads well on its own."""
+    if not (a.dimensions - {"situation"}):
+        return False
+    ws = {fold(w).replace("’", "'") for w in _WORD.findall(shifted)}
+    return len(ws) >= 3 and bool(ws & {"je", "jij", "jou", "you", "you're", "you'd", "you've", "your"})
+
+
 def _first_sentence(text: str) -> str:
-    return re.split(r"(?<=[.!?;])\s+|\n", text.strip())[0]
+    return re.split(r"(?<=[.!?;])\s+|\n", _story_text(text).strip())[0]
 
 
 def _reflection(a: MessageAnalysis, lang: str, max_words: int = 14) -> str | None:
     """The customer's own statement turned to "je"/"you", when it is short: "hij gooide je
     pakket over het hek", "je had verwacht dat ...". Never a verdict on the company as a
     whole ("jullie zijn waardeloos" is not echoed as "wij zijn waardeloos")."""
-    if a.abuse or a.question or a.gibberish or a.dont_know or a.done_signal:
+    if a.abuse or a.gibberish or a.dont_know or a.done_signal:
         return None
-    shifted = _clean(shift_pronouns(_first_sentence(a.text), lang))
+    sentence = _first_sentence(a.text)
+    if "?" in sentence:
+        return None
+    shifted = _clean(shift_pronouns(sentence, lang))
+    if shifted and not (_is_statement(shifted, lang) or _self_labelled(a, shifted)):
+        # "prima, maar de chat reageerde traag": the statement after "maar"/"but"
+        parts = re.split(r"[,;]?\s+(?:maar|but)\s+", sentence, maxsplit=1, flags=re.IGNORECASE)
+        shifted = _clean(shift_pronouns(parts[1], lang)) if len(parts) == 2 else ""
     if not shifted or len(shifted.split()) > max_words or shifted.endswith("…"):
         return None
-    if not _is_statement(shifted, lang):
+    if not (_is_statement(shifted, lang) or _self_labelled(a, shifted)):
         return None
     first = fold(_WORD.findall(shifted)[0]).replace("’", "'")
     if first in ("wij", "we", "we're"):
@@ -264,12 +293,14 @@ def _fragment(a: MessageAnalysis, lang: str, max_words: int = 12) -> str | None:
     shifted = _clean(shift_pronouns(_first_sentence(a.text), lang))
     if not shifted or len(shifted.split()) > max_words or shifted.endswith("…"):
         return None
-    if _is_statement(shifted, lang) or _bare_yes_no(a.text):
+    if _is_statement(shifted, lang) or _self_labelled(a, shifted) or _bare_yes_no(a.text):
         return None
     return shifted[:1].lower() + shifted[1:] if not shifted.startswith(("I ", "I'")) else shifted
 
 
 WISH_DIMENSIONS = {"expectation", "priority", "in_our_place", "blind_spot"}
+# answers that may be a fragment, reflected with their question's frame ("ack_answer.<dim>")
+ANSWER_FRAGMENT_DIMENSIONS = WISH_DIMENSIONS | {"impact"}
 
 
 def _mentions_repeat(reflection: str, a: MessageAnalysis) -> bool:
@@ -300,7 +331,7 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
         thing = _choose_thing(a, lang, want)
         reflection = _reflection(a, lang)
         repeat_said = a.repeat_contact and a.sentiment_label != "positive"
-        fragment = _fragment(a, lang) if wish else None
+        fragment = _fragment(a, lang) if answered in ANSWER_FRAGMENT_DIMENSIONS else None
         if reflection and (not repeat_said or _mentions_repeat(reflection, a)):
             parts.append(catalogue.text("ack_reflect", lang, turn, text=reflection, Text=_cap(reflection)))
         elif repeat_said:
@@ -309,7 +340,7 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
             else:
                 parts.append(catalogue.text("ack_repeat", lang, turn))
         elif fragment:
-            parts.append(catalogue.text(f"ack_wish.{answered}", lang, turn, text=fragment))
+            parts.append(catalogue.text(f"ack_answer.{answered}", lang, turn, text=fragment))
         elif thing:
             key = "ack_thing" if wish else {
                 "negative": "ack_thing_negative", "positive": "ack_thing_positive"}.get(
@@ -317,7 +348,8 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
             parts.append(catalogue.text(key, lang, turn, thing=thing, Thing=_cap(thing)))
         elif a.vague and a.word_count <= 3 and not a.gibberish and not a.done_signal and not feeling \
                 and not _bare_yes_no(a.text) and a.text.strip():
-            parts.append(catalogue.text("ack_vague", lang, turn, quote=_quote(a.text)))
+            parts.append(catalogue.text("ack_vague", lang, turn, quote=_quote(a.text),
+                                        Quote=_cap(_quote(a.text))))
         elif a.word_count >= 2 and not a.gibberish and not a.done_signal and not feeling \
                 and not _bare_yes_no(a.text):
             parts.append(catalogue.text("ack_quote", lang, turn, quote=_quote(a.text)))
@@ -427,6 +459,7 @@ _NL_KEEP_AFTER_IK = frozenset(
 _NL_SUBORDINATORS = frozenset(
     "dat omdat als toen terwijl zodat nadat voordat doordat hoewel sinds totdat wanneer of "
     "waar wat die waardoor waarom hoe zolang tenzij".split())
+_NL_FINITE_MODALS = frozenset("kan wil zal word moet mag".split())
 _NL_CLAUSE_WORDS = frozenset("en maar want dus of omdat dat toen terwijl als".split())
 _NL_PREPOSITIONS = frozenset(
     "van aan bij met voor naar over door op tegen zonder om achter in uit na tot via dan "
@@ -567,7 +600,10 @@ def shift_pronouns(text: str, language: str) -> str:
                         while m + 1 < len(words_idx) and not re.search(r"[.!?,;:]", gap_before(m + 1)) \
                                 and fold(words_[m + 1]) not in _NL_CLAUSE_WORDS:
                             m += 1
-                        if fold(words_[m]) not in ("ben", "heb"):
+                        modal = next((k for k in range(n + 1, m + 1) if fold(words_[k]) in _NL_FINITE_MODALS), None)
+                        if modal is not None:
+                            conjugate.add(modal)  # "dat ik er niet op kan rekenen" -> "kunt"
+                        elif fold(words_[m]) not in ("ben", "heb"):
                             conjugate.add(m)
             elif low in _NL_MAP:
                 out[i] = _match_case(t, _NL_MAP[low], start and t[:1].isupper())
@@ -594,7 +630,8 @@ def shift_pronouns(text: str, language: str) -> str:
 
 
 _LEADING_FILLER = re.compile(
-    r"^\s*(?:(?:nou|nee|ja|well|so|yeah|eh|ehm|uhm|tja|omdat|want|because|maar|but)\b[\s,.:;-]*)+",
+    r"^\s*(?:(?:nou|nee|ja|well|so|yeah|eh|ehm|uhm|tja|omdat|want|because|maar|but|honestly|"
+    r"frankly|to be honest|eerlijk gezegd(?=\s*,))\b[\s,.:;-]*)+",
     re.IGNORECASE)
 
 
@@ -638,13 +675,13 @@ def _summary_body(state: ConversationState, lang: str) -> list[str]:
         a = _analysis(raw, lang)
         if a.dont_know or a.done_signal or a.gibberish or _bare_yes_no(raw):
             continue
-        shifted = _clean(shift_pronouns(raw, lang))
+        shifted = _clean(shift_pronouns(_story_text(raw), lang))
         if not shifted:
             continue
         if key == "reason" and a.vague and a.word_count <= 3:
             body.append(catalogue.text("summary_vague", lang, quote=_clean(raw)))
             continue
-        if _is_statement(shifted, lang):
+        if _is_statement(shifted, lang) or _self_labelled(a, shifted):
             first = fold(_WORD.findall(shifted)[0]).replace("’", "'")
             if first in _COMPANY_SUBJECTS:  # "wij moeten beter luisteren": their view, not our word
                 body.append(catalogue.text("summary_view", lang, text=shifted))
@@ -753,14 +790,20 @@ def interpret_confirmation(text: str) -> tuple[str, str | None]:
         if rest is None:
             continue
         rest = re.sub(r"^(?:maar|but)\b[\s,]*", "", rest, flags=re.IGNORECASE).strip()
+        if rest and analyze(rest).done_signal:
+            return "no", None  # "nee, dat was het"
         if len(_WORD.findall(rest)) >= 2:
             return "correction", rest
         return "no", None
+    if analyze(raw).done_signal:
+        return "yes", None  # "dat was het" / "that's all": nothing to correct
     for phrase in _YES_RE:
         rest = _strip_prefix(raw, phrase)
         if rest is None:
             continue
         rest_words = " ".join(fold(w) for w in _WORD.findall(rest))
+        if rest and analyze(rest).done_signal:
+            return "yes", None  # "ja, dat was het"
         if not rest_words or rest_words in _THANKS_ONLY or all(
                 w in _THANKS_ONLY for w in rest_words.split()):
             return "yes", None

@@ -332,7 +332,8 @@ async def run_customers(url: str, count: int, *, sticky_ratio: float = 0.5, seed
 
 
 def stored_stories(db_url: str, senders: List[str]) -> Dict[str, Dict[str, Any]]:
-    """{sender: {"status", "customer": [texts in order], "stories": n}} from the story store."""
+    """{sender: {"status", "customer": [texts in order], "stories": n, "all_customer": [...]}}:
+    the newest story of each conversation, and the customer texts of all its stories."""
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
@@ -347,6 +348,7 @@ def stored_stories(db_url: str, senders: List[str]) -> Dict[str, Dict[str, Any]]
                 entry["stories"] += 1
                 entry["status"] = story.status
                 entry["customer"] = [m.text for m in story.messages if m.role == "customer"]
+                entry["all_customer"] = entry.get("all_customer", []) + entry["customer"]
     finally:
         engine.dispose()
     return found
@@ -359,3 +361,45 @@ def percentile(values: List[float], q: float) -> float:
     k = (len(ordered) - 1) * q
     lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def wait_for_stories(db_url: str, expected: Dict[str, List[str]], *, status: Optional[str] = None,
+                     timeout: float = 30.0) -> Dict[str, Dict[str, Any]]:
+    """Poll the store until every sender's newest story holds exactly `expected[sender]` as its
+    customer messages (and `status`, if given), or `timeout` passes; return what is stored.
+
+    The action server stores a story *after* answering (an ordered background write), so
+    right after the reply the story may still lack the last message."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = stored_stories(db_url, list(expected))
+        done = all(
+            s in found and found[s]["customer"] == texts and (status is None or found[s]["status"] == status)
+            for s, texts in expected.items()
+        )
+        if done or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def conversation_problems(db_url: str, results: List[CustomerResult], *, status: str = "complete",
+                          timeout: float = 60.0) -> List[str]:
+    """Everything wrong with a load run: failed conversations, 5xx or connection errors, and
+    stories that do not hold every customer message exactly once, in order, with `status`."""
+    problems = [f"{r.sender}: conversation failed: {r.error}" for r in results if r.error]
+    problems += [f"{r.sender}: HTTP {t.status or 'connection error'} for {t.text!r}: {t.reply[:120]}"
+                 for r in results for t in r.turns if t.status >= 500 or t.status == 0]
+    stories = wait_for_stories(db_url, {r.sender: r.sent for r in results}, status=status, timeout=timeout)
+    for r in results:
+        story = stories.get(r.sender)
+        if story is None:
+            problems.append(f"{r.sender}: no story stored")
+            continue
+        if story["stories"] != 1:
+            problems.append(f"{r.sender}: {story['stories']} stories for one conversation")
+        if story["customer"] != r.sent:
+            problems.append(f"{r.sender}: stored customer messages differ from what was sent:\n"
+                            f"   sent   {r.sent}\n   stored {story['customer']}")
+        if story["status"] != status:
+            problems.append(f"{r.sender}: final status {story['status']!r}, expected {status!r}")
+    return problems

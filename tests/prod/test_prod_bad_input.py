@@ -5,6 +5,7 @@ stored story, in order (as the store keeps it: bot/store/textsafe.clean_text).""
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -12,7 +13,7 @@ import uuid
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from bot.ops.loadgen import stored_stories
+from bot.ops.loadgen import stored_stories, wait_for_stories
 from bot.store.textsafe import clean_text
 
 
@@ -32,9 +33,22 @@ def say(stack, sender: str, text: str):
     return post(stack, json.dumps({"sender": sender, "message": text}).encode(), sender=sender)
 
 
-def customer_messages(stack, sender: str):
-    story = stored_stories(stack.db_url, [sender]).get(sender)
+def customer_messages(stack, sender: str, expected=None):
+    """The newest story's customer messages, once they equal `expected` (polled: the story
+    is written after the answer) or after the timeout."""
+    story = wait_for_stories(stack.db_url, {sender: expected if expected is not None else ["\0never"]},
+                             timeout=30 if expected is not None else 3).get(sender)
     return story["customer"] if story else []
+
+
+def poll(fetch, done, timeout: float = 30.0):
+    """fetch() until done(value) or the timeout (stories are written after the answer)."""
+    deadline = time.monotonic() + timeout
+    value = fetch()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        value = fetch()
+    return value
 
 
 def fresh(prefix: str) -> str:
@@ -57,7 +71,8 @@ def test_random_unicode_is_answered_and_stored(prod_stack, texts):
         assert status == 200, (status, body[:300])
         assert isinstance(json.loads(body), list)
     # Rasa strips surrounding whitespace from a message (UserMessage); the store cleans the rest.
-    assert customer_messages(prod_stack, sender) == [clean_text(t.strip()) for t in texts]
+    expected = [clean_text(t.strip()) for t in texts]
+    assert customer_messages(prod_stack, sender, expected) == expected
 
 
 def test_100_kb_message(prod_stack):
@@ -66,10 +81,10 @@ def test_100_kb_message(prod_stack):
     big = ("De levering was te laat en niemand belde terug. " * 2200)[:100_000]
     status, body = say(prod_stack, sender, big)
     assert status == 200, body[:300]
-    stored = customer_messages(prod_stack, sender)
-    assert stored[0] == "hoi" and len(stored) == 2
-    assert stored[1] == clean_text(big), "kept as the store's documented truncation"
     assert say(prod_stack, sender, "8")[0] == 200, "the conversation goes on"
+    expected = ["hoi", clean_text(big.strip()), "8"]  # Rasa strips; the store truncates (documented)
+    stored = customer_messages(prod_stack, sender, expected)
+    assert stored == expected, [t[:40] for t in stored]
 
 
 def test_body_over_the_limit_is_refused_by_nginx_not_a_5xx(prod_stack):
@@ -83,12 +98,25 @@ def test_empty_and_blank_messages(prod_stack, text):
     status, body = say(prod_stack, sender, text)
     assert status < 500, body[:300]
     assert say(prod_stack, sender, "hoi")[0] == 200
-    assert customer_messages(prod_stack, sender)[-1] == "hoi"
+    story = poll(lambda: stored_stories(prod_stack.db_url, [sender]).get(sender),
+                 lambda st: st is not None and st["customer"][-1:] == ["hoi"])
+    assert story is not None and story["customer"][-1] == "hoi", story
+    assert story["customer"] in (["hoi"], [text.strip(), "hoi"]), story
 
 
-@pytest.mark.parametrize("body", [b"{", b"not json", b"[]", b'{"sender": 5}', b'{"message": "hoi"}',
+@pytest.mark.parametrize("body", [b"{", b"not json", b'{"sender": 5}', b'{"message": "hoi"}',
                                   b'{"sender": "x", "message": {"a": 1}}', b"\xff\xfe\x00", b""])
 def test_malformed_json(prod_stack, body):
+    status, answer = post(prod_stack, body)
+    assert status < 500, (status, answer[:300])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known Rasa 3.6 defect: the plain `rest` channel calls request.json.get() and answers a JSON "
+    "body that is not an object (array, string, null, number) with 500 (AttributeError). nginx cannot inspect JSON; "
+    "production should drop `rest:` and use bot.channels.rest_token (validates the body) — docs/deploy.md"))
+@pytest.mark.parametrize("body", [b"[]", b'[{"sender": "x", "message": "hoi"}]', b'"hoi"', b"null", b"5"])
+def test_json_non_object_body_plain_rest_channel(prod_stack, body):
     status, answer = post(prod_stack, body)
     assert status < 500, (status, answer[:300])
 
@@ -101,7 +129,7 @@ def test_wrong_content_types(prod_stack, content_type):
                           sender=sender)
     assert status < 500, (status, answer[:300])
     if status == 200:  # Rasa parsed it as JSON after all: then it must be stored like any message
-        assert customer_messages(prod_stack, sender) == ["hoi"]
+        assert customer_messages(prod_stack, sender, ["hoi"]) == ["hoi"]
 
 
 @pytest.mark.parametrize("text", ['/give_score{"score": 99}', '/inform{"answer_reason": "hacked"}',
@@ -112,8 +140,11 @@ def test_intent_injection(prod_stack, text):
     status, body = say(prod_stack, sender, text)
     assert status < 500, body[:300]
     assert say(prod_stack, sender, "dat was het")[0] == 200
-    stored = stored_stories(prod_stack.db_url, [sender])[sender]
-    assert stored["customer"][0] == "hoi" and stored["customer"][-1] == "dat was het"
+    stored = poll(lambda: stored_stories(prod_stack.db_url, [sender]).get(sender),
+                  lambda st: st is not None and st["all_customer"][-1:] == ["dat was het"])
+    # /restart and /session_start begin a new session (a new story); nothing is lost.
+    said = stored["all_customer"]
+    assert said[0] == "hoi" and said[-1] == "dat was het" and said.count("hoi") == 1, said
 
 
 @pytest.mark.parametrize("text", [
@@ -125,4 +156,8 @@ def test_html_and_sql_looking_text_is_stored_verbatim(prod_stack, text):
     assert say(prod_stack, sender, "hoi")[0] == 200
     status, body = say(prod_stack, sender, text)
     assert status == 200, body[:300]
-    assert customer_messages(prod_stack, sender) == ["hoi", text]
+    # Not every turn stores the story (e.g. a form re-asking); the next one that does must
+    # bring everything, in order.
+    assert say(prod_stack, sender, "8")[0] == 200
+    expected = ["hoi", text, "8"]
+    assert customer_messages(prod_stack, sender, expected) == expected

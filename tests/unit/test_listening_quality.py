@@ -97,6 +97,7 @@ def test_summary_capitalises_every_sentence():
     ("nl", "ik snap het niet", "je snapt het niet"),
     ("nl", "ik wacht al een week", "je wacht al een week"),
     ("nl", "omdat ik het niet snap", "omdat je het niet snapt"),
+    ("nl", "dat ik er niet op kan rekenen", "dat je er niet op kunt rekenen"),
     # past tense is unchanged
     ("nl", "ik had verwacht dat het zou komen", "je had verwacht dat het zou komen"),
     ("nl", "ik kreeg geen antwoord", "je kreeg geen antwoord"),
@@ -163,6 +164,9 @@ def test_consecutive_acknowledgements_differ_when_asked_is_not_recorded():
     ("en", "my refund still hasn't arrived", "your refund still hasn't arrived"),
     # "jullie" in the customer's words becomes "ons/onze"
     ("nl", "jullie bezorgers zijn onbeschoft", "onze bezorgers"),
+    # the statement after "maar"/"but" carries the story
+    ("nl", "prima, maar de chat reageerde traag", "de chat reageerde traag"),
+    ("en", "fine, but the chat was slow to answer", "the chat was slow to answer"),
 ])
 def test_acknowledgement_reflects_the_statement(lang, text, must):
     msg = compose_followup(ConversationState(lang, 4, {"reason": "x"}, asked=["situation"]), "impact", text)
@@ -177,8 +181,8 @@ def test_no_reflection_of_a_verdict_on_the_company(lang, text):
 
 
 @pytest.mark.parametrize("lang, text, must", [
-    ("nl", "slecht", "“slecht”"),
-    ("en", "bad", "“bad”"),
+    ("nl", "slecht", "“Slecht”"),
+    ("en", "bad", "“Bad”"),
 ])
 def test_one_word_answer_is_acknowledged(lang, text, must):
     msg = compose_followup(ConversationState(lang, 3, {"reason": text}), "situation", text)
@@ -197,11 +201,13 @@ def test_bare_score_after_a_story_is_thanked(lang, score, must):
     ("nl", "priority", "dat het snel gaat", "dat het snel gaat"),
     ("en", "priority", "knowing when it arrives", "knowing when it arrives"),
     ("en", "expectation", "a phone call", "a phone call"),
+    ("nl", "impact", "Dat ik er niet op kan rekenen", "dus voor jou betekende het: dat je er niet op kunt rekenen"),
+    ("en", "impact", "a wasted afternoon", "so for you it meant: a wasted afternoon"),
 ])
 def test_wish_fragment_is_reflected_without_quote_marks(lang, asked, text, must):
     s = ConversationState(lang, 9, {"reason": "x", asked: text}, asked=[asked])
     msg = compose_followup(s, "impact", text)
-    assert must in msg and "“" not in msg, msg
+    assert must in msg.lower() and "“" not in msg, msg
 
 
 # --- 5. the planner: already told, promoters ----------------------------------------
@@ -241,3 +247,100 @@ def test_promoter_situation_question_fits_praise(lang, reason, banned):
     assert plan_next_dimension(s) == "situation"
     msg = compose_followup(s, "situation", reason).lower()
     assert not any(b in msg for b in banned), msg
+
+
+# --- 6. more cases from real transcripts -----------------------------------------------
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "Hello, feedback about my order"),
+    ("nl", "hoi, ik heb feedback over mijn bestelling"),
+    ("en", "Hi, I'd like to give feedback"),
+])
+def test_greeting_with_a_topic_is_not_a_story(lang, text):
+    assert analyze(text, lang).vague
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("nl", "hoi, mijn pakket is niet bezorgd"),
+    ("en", "hi, my parcel never arrived"),
+])
+def test_greeting_with_a_complaint_is_a_story(lang, text):
+    assert not analyze(text, lang).vague
+
+
+@pytest.mark.parametrize("lang, text, must, must_not", [
+    ("en", "sorry, can I continue in English? I expected him in the morning",
+     "you expected him in the morning", "continue in english"),
+    ("nl", "mag ik in het Engels verder? Ik had hem 's ochtends verwacht",
+     "je had hem 's ochtends verwacht", "engels"),
+])
+def test_question_to_the_bot_is_not_reflected(lang, text, must, must_not):
+    s = ConversationState(lang, 6, {"reason": "x", "situation": text}, asked=["situation"])
+    msg = compose_followup(s, "impact", text).lower()
+    assert must in msg and must_not not in msg, msg
+    summary = summarise(s).lower()
+    assert must_not not in summary, summary
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_mixed_acknowledgement_and_feeling_do_not_repeat_words(lang):
+    text = {"en": "the app is great but the delivery took two weeks and I'm disappointed",
+            "nl": "de app is top maar de bezorging duurde twee weken en ik ben teleurgesteld"}[lang]
+    for turn in range(3):
+        s = ConversationState(lang, 7, {"reason": "x"}, asked=["situation"] * 0 + ["x"] * turn)
+        msg = compose_followup(s, "expectation", text).lower()
+        hear = "i hear" if lang == "en" else "hoor"
+        assert msg.count(hear) <= 1, msg
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("en", "the delivery was late and nobody called me"),
+    ("nl", "niemand belde me terug"),
+])
+def test_complaint_about_not_being_called_is_not_a_question(lang, text):
+    assert not analyze(text, lang).question
+
+
+@pytest.mark.parametrize("lang, answers", [
+    ("nl", {"reason": "super snel geleverd", "priority": "dat het snel gaat"}),
+    ("en", {"reason": "quick delivery, friendly staff", "priority": "knowing when it arrives",
+            "impact": "nobody called me but that was fine"}),
+])
+def test_praise_gets_no_offer_of_a_person(lang, answers):
+    from bot.listening import needs_follow_up_offer
+    assert not needs_follow_up_offer(ConversationState(lang, 10, answers, asked=[k for k in answers if k != "reason"]))
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("that's all", "yes"), ("dat was het", "yes"), ("ja, dat was het", "yes"), ("yes that's all", "yes"),
+    ("nee, dat was het", "no"),
+])
+def test_done_phrase_at_verification_is_not_a_correction(text, kind):
+    from bot.listening import interpret_confirmation
+    assert interpret_confirmation(text) == (kind, None)
+
+
+@pytest.mark.parametrize("lang, reason, start", [
+    ("en", "honestly the app is fine but your delivery guys are rude", "The app is fine"),
+    ("nl", "eerlijk gezegd, de bezorger was onbeschoft", "De bezorger was onbeschoft"),
+])
+def test_summary_drops_leading_filler(lang, reason, start):
+    assert start in summarise(ConversationState(lang, 6, {"reason": reason}))
+
+
+def test_done_in_any_followup_answer_stops_when_order_is_unknown():
+    # answers arrive as slots, without the order they were asked in
+    s = ConversationState("nl", 9, {"reason": "Super snel geleverd en de bezorger was heel vriendelijk",
+                                    "impact": "dat was het", "priority": "dat de bezorging snel gaat"})
+    assert plan_next_dimension(s) is None
+
+
+@pytest.mark.parametrize("lang, text, must, must_not", [
+    ("nl", "Snelheid vind ik het belangrijkste", "snelheid vind je het belangrijkste", "telt: snelheid vind"),
+    ("nl", "vooral de snelheid", "vooral de snelheid", "vooral: vooral"),
+])
+def test_wish_answer_that_names_its_own_perspective(lang, text, must, must_not):
+    s = ConversationState(lang, 9, {"reason": "x", "priority": text}, asked=["priority"])
+    msg = compose_followup(s, "impact", text).lower()
+    assert must in msg and must_not not in msg, msg
+    assert must_not not in summarise(s).lower()
