@@ -84,7 +84,9 @@ class AskReason(AskAction):
     slot = "answer_reason"
 
     def ask(self, dispatcher, tracker, language):
-        dispatcher.utter_message(text=compose_reason_question(conversation_state(tracker, language)))
+        state = conversation_state(tracker, language)
+        again = answer_to_reflect(tracker) is None and tracker.latest_action_name != "action_opening"
+        dispatcher.utter_message(text=compose_reason_question(state, again=again))
         return []
 
 
@@ -93,7 +95,9 @@ def _follow_up_action(dimension: str) -> type:
 
     def ask(self, dispatcher, tracker, language):
         state = conversation_state(tracker, language)
-        dispatcher.utter_message(text=compose_followup(state, dimension, answer_to_reflect(tracker)))
+        answer = answer_to_reflect(tracker)
+        # No answer to reflect means we are asking again after an interruption: other words.
+        dispatcher.utter_message(text=compose_followup(state, dimension, answer, again=answer is None))
         return []
 
     return type(f"Ask_{dimension}", (AskAction,), {"slot": DIMENSION_SLOTS[dimension], "ask": ask})

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.contact import InvalidContact, parse_contact
 from bot.listening import (
+    FOLLOWUP_DIMENSIONS,
     analyze,
     interpret_confirmation,
     needs_follow_up_offer,
@@ -53,7 +54,13 @@ class ValidateFeedbackForm(FormValidationAction):
         if tracker.get_slot("opened_with_story"):
             base.reverse()
         state = conversation_state(tracker)
-        slots = base + [DIMENSION_SLOTS[dim] for dim in state.asked]
+        # Follow-ups asked so far, plus any just answered: a slot missing from this list is
+        # not validated by the SDK, and validation is what records it as asked.
+        followups = list(state.asked) + [
+            dim for dim in FOLLOWUP_DIMENSIONS
+            if dim not in state.asked and tracker.get_slot(DIMENSION_SLOTS[dim]) is not None
+        ]
+        slots = base + [DIMENSION_SLOTS[dim] for dim in followups]
         if any(tracker.get_slot(slot) is None for slot in slots):
             return slots
 

@@ -13,6 +13,7 @@ from bot.listening import acknowledge, analyze, parse_score
 
 from actions.conversation import (
     DIMENSION_SLOTS,
+    SLOT_DIMENSIONS,
     is_injection,
     language_events,
     language_of,
@@ -26,6 +27,16 @@ from actions.feedback_form import NO_CONTACT
 from actions.story_sink import reference_for_events
 
 FINISHED = ("complete", "abandoned", "handed_off")
+
+
+def answer_events(tracker: Tracker, slot: str, text: str) -> List[Dict[str, Any]]:
+    """Record `text` as the answer to a story question the form asked."""
+    dimension = SLOT_DIMENSIONS[slot]
+    asked = list(tracker.get_slot("followups_asked") or [])
+    events = [SlotSet(slot, text)]
+    if dimension != "reason" and dimension not in asked:
+        events.append(SlotSet("followups_asked", asked + [dimension]))
+    return events
 
 
 class SpeakingAction(Action, ABC):
@@ -84,6 +95,16 @@ class ActionOpening(SpeakingAction):
         return events
 
 
+def closed_before(tracker: Tracker) -> bool:
+    """Whether this session already got its closing message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return False
+        if event.get("event") == "action" and event.get("name") == "action_close":
+            return True
+    return False
+
+
 class ActionClose(SpeakingAction):
     def name(self) -> Text:
         return "action_close"
@@ -97,9 +118,11 @@ class ActionClose(SpeakingAction):
         ]
         # The reference is derived from the session, so it is known before the story is written.
         reference = reference_for_events(tracker.sender_id, tracker.events)
-        if tracker.get_slot("story_status") in FINISHED:
+        if closed_before(tracker):
             say(dispatcher, "after_close", language, reference=reference)
         else:
+            if tracker.get_slot("contact_kind"):
+                say(dispatcher, "contact_thanks", language)
             say(dispatcher, "close", language, reference=reference)
         await persist(tracker, dispatcher, events)
         return events
@@ -137,6 +160,12 @@ class ActionCannotAnswer(SpeakingAction):
         return "action_cannot_answer"
 
     def respond(self, dispatcher, tracker, language):
+        text = latest_text(tracker)
+        requested = tracker.get_slot("requested_slot")
+        if not analyze(text, previous_language=language).question and requested in DIMENSION_SLOTS.values():
+            # Not a question after all (the classifier misread an answer): keep it as the
+            # answer and let the form go on.
+            return answer_events(tracker, requested, text)
         say(dispatcher, "cannot_answer", language)
         return [SlotSet("unresolved_question", True)]
 
@@ -186,12 +215,7 @@ class ActionClarify(SpeakingAction):
         if requested == "score_answer":
             return [SlotSet("score_answer", text or "-"), SlotSet("score", None)]
         if requested in DIMENSION_SLOTS.values():
-            dimension = next(d for d, s in DIMENSION_SLOTS.items() if s == requested)
-            asked = list(tracker.get_slot("followups_asked") or [])
-            events = [SlotSet(requested, text or "-")]
-            if dimension != "reason" and dimension not in asked:
-                events.append(SlotSet("followups_asked", asked + [dimension]))
-            return events
+            return answer_events(tracker, requested, text or "-")
         if requested in ("summary_feedback", "resummary_feedback"):
             return [SlotSet(requested, text or "-")]
         if requested == "correction":

@@ -161,6 +161,8 @@ def _is_noun_term(said: str, lang: str, nouns: frozenset[str]) -> bool:
     folded = " ".join(fold(said).split())
     if folded in nouns:
         return True
+    if lang == "en" and folded.endswith(("ed", "ing")):
+        return False  # "I ordered": a verb whose lemma is a noun ("order")
     lemma = " ".join(t.lemma_ for t in get_nlp(lang)(folded))
     return lemma in nouns
 
@@ -249,6 +251,17 @@ def _story_text(text: str) -> str:
     return " ".join(kept) if kept and len(kept) < len(sentences) else (text or "")
 
 
+_ABOUT_CUSTOMER = frozenset({"je", "jij", "jou", "you", "you're", "you'd", "you've", "your", "ik", "i"})
+
+
+def _wish_like(fragment: str, lang: str) -> bool:
+    """"dat ze eerlijk zeggen wanneer hij komt", "that they just tell you": a wish about
+    what others should do, not what it meant for the customer ("dat je er niet op kunt
+    rekenen")."""
+    ws = [fold(w).replace("’", "'") for w in _WORD.findall(fragment)]
+    return len(ws) >= 3 and ws[0] == _THAT[lang] and ws[1] not in _ABOUT_CUSTOMER
+
+
 def _self_labelled(a: MessageAnalysis, shifted: str) -> bool:
     """A text that names its own perspective about the customer ("snelheid vind je het
     belangrijkste", "het kost je vertrouwen"): it reads well on its own."""
@@ -276,6 +289,15 @@ def _reflection(a: MessageAnalysis, lang: str, max_words: int = 14) -> str | Non
         # "prima, maar de chat reageerde traag": the statement after "maar"/"but"
         parts = re.split(r"[,;]?\s+(?:maar|but)\s+", sentence, maxsplit=1, flags=re.IGNORECASE)
         shifted = _clean(shift_pronouns(parts[1], lang)) if len(parts) == 2 else ""
+    if shifted and len(shifted.split()) > max_words and a.repeat_terms:
+        # a long story: the clause that says it happened again / is still so
+        # ("…, maar hij is nog steeds niet geleverd en …" -> "hij is nog steeds niet geleverd")
+        for clause in re.split(r"\s*[,;]\s*|\s+(?:maar|but|en|and)\s+", sentence, flags=re.IGNORECASE):
+            if any(fold(term) in fold(clause) for term in a.repeat_terms):
+                candidate = _clean(shift_pronouns(clause, lang))
+                if _is_statement(candidate, lang) and len(candidate.split()) <= max_words:
+                    shifted = candidate
+                break
     if not shifted or len(shifted.split()) > max_words or shifted.endswith("…"):
         return None
     if not (_is_statement(shifted, lang) or _self_labelled(a, shifted)):
@@ -332,6 +354,9 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
         reflection = _reflection(a, lang)
         repeat_said = a.repeat_contact and a.sentiment_label != "positive"
         fragment = _fragment(a, lang) if answered in ANSWER_FRAGMENT_DIMENSIONS else None
+        frame = answered
+        if fragment and answered == "impact" and _wish_like(fragment, lang):
+            frame = "expectation"  # "what did it mean for you?" - "that they just tell me"
         if reflection and (not repeat_said or _mentions_repeat(reflection, a)):
             parts.append(catalogue.text("ack_reflect", lang, turn, text=reflection, Text=_cap(reflection)))
         elif repeat_said:
@@ -340,7 +365,7 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
             else:
                 parts.append(catalogue.text("ack_repeat", lang, turn))
         elif fragment:
-            parts.append(catalogue.text(f"ack_answer.{answered}", lang, turn, text=fragment))
+            parts.append(catalogue.text(f"ack_answer.{frame}", lang, turn, text=fragment))
         elif thing:
             key = "ack_thing" if wish else {
                 "negative": "ack_thing_negative", "positive": "ack_thing_positive"}.get(
@@ -405,8 +430,12 @@ def _is_promoter(state: ConversationState) -> bool:
     return _band(state, [_analysis(t, lang) for _, t in _texts(state)]) == "promoter"
 
 
-def compose_followup(state: ConversationState, dimension: str, last_text: str) -> str:
-    """Acknowledge ``last_text`` in the customer's words, then ask ONE open question."""
+def compose_followup(state: ConversationState, dimension: str, last_text: str, again: bool = False) -> str:
+    """Acknowledge ``last_text`` in the customer's words, then ask ONE open question.
+
+    ``again=True`` is for asking the same question after an interruption (why-ask,
+    abuse, a question the bot cannot answer): no acknowledgement, and other words than
+    the first time, so the bot never repeats itself word for word."""
     if dimension not in FOLLOWUP_DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}")
     lang = _lang(state)
@@ -415,7 +444,9 @@ def compose_followup(state: ConversationState, dimension: str, last_text: str) -
         asked.remove(dimension)  # the caller already recorded the question being asked now
     turn = len(asked)
     score = _bare_score(last_text or "")
-    if score is not None and state.answers.get("reason"):
+    if again:
+        ack = ""
+    elif score is not None and state.answers.get("reason"):
         ack = catalogue.text("ack_score", lang, turn, score=score)  # the score came after the story
     else:
         a = _analysis(last_text or "", lang)
@@ -423,15 +454,20 @@ def compose_followup(state: ConversationState, dimension: str, last_text: str) -
     key = f"q_{dimension}"
     if dimension == "situation" and _is_promoter(state):
         key = "q_situation_positive"
-    question = catalogue.text(key, lang, turn + len(state.answers))
+    question = catalogue.text(key, lang, turn + len(state.answers) + (1 if again else 0))
     return f"{ack} {question}".strip()
 
 
-def compose_reason_question(state: ConversationState) -> str:
-    """"Wat is de belangrijkste reden voor je 4?" — or a variant without a score."""
+def compose_reason_question(state: ConversationState, again: bool = False) -> str:
+    """"Wat is de belangrijkste reden voor je 4?" — or a variant without a score.
+
+    ``again=True`` asks it once more after an interruption, without thanking for the
+    score a second time and in other words than the first time."""
     lang = _lang(state)
     if state.score is None:
-        return catalogue.text("ask_reason_no_score", lang, len(state.answers))
+        return catalogue.text("ask_reason_no_score", lang, len(state.answers) + (1 if again else 0))
+    if again:
+        return catalogue.text("ask_reason_again", lang, int(state.score), score=int(state.score))
     return catalogue.text("ask_reason", lang, int(state.score), score=int(state.score))
 
 
@@ -447,6 +483,9 @@ _NL_VERB_AFTER_IK = {
     "wacht": "wacht", "moet": "moet", "weet": "weet", "verwacht": "verwacht", "hou": "houdt",
     "houd": "houdt", "wou": "wou", "lees": "leest", "schrijf": "schrijft", "geef": "geeft",
     "mag": "mag", "sla": "slaat", "zeg": "zegt", "vertrouw": "vertrouwt", "bestel": "bestelt",
+    "werk": "werkt", "kijk": "kijkt", "hoor": "hoort", "merk": "merkt", "gebruik": "gebruikt",
+    "neem": "neemt", "klaag": "klaagt", "reageer": "reageert", "eet": "eet", "ontvang": "ontvangt",
+    "probeer": "probeert", "stuur": "stuurt", "leef": "leeft", "heet": "heet", "durf": "durft",
 }
 # Past tense (and other words after "ik") that keep their form; the lookup table also
 # holds archaic "-t" forms of many of them ("hadt", "kreegt"), so they are listed.
@@ -480,6 +519,11 @@ _EN_OBJECT_BEFORE = {"to", "for", "with", "at", "from", "told", "asked", "called
                      "contacted", "paid", "gave", "trust", "trusted", "than", "about", "of", "by",
                      "like", "rang", "phoned", "tell", "call", "email", "contact", "pay", "give",
                      "thank", "thanked", "chose", "choose", "recommend", "sent", "send", "messaged"}
+# "feel like you don't": a "you" before one of these is a subject ("we"), not "us"
+_EN_VERB_AFTER_SUBJECT = frozenset(
+    "don't didn't do did never always are aren't were weren't have haven't had should "
+    "shouldn't could couldn't can can't will won't would wouldn't need keep kept said told "
+    "sent lost promised charged still just really also clearly obviously".split())
 _TOKENS = re.compile(r"[A-Za-zÀ-ÿ]+(?:['’][A-Za-z]+)?|[^A-Za-zÀ-ÿ]+")
 
 
@@ -539,7 +583,13 @@ _NL_NOUNS = frozenset(
     "facturen factuur rekening rekeningen mensen personeel medewerkers medewerker bedrijf "
     "service website site app winkel winkels producten product bezorgers bezorger chauffeurs "
     "chauffeur beleid systeem mail mails brief brieven kantoor prijzen prijs klantenservice "
-    "helpdesk bestelling bestellingen levering leveringen pakket pakketten".split())
+    "helpdesk bestelling bestellingen levering leveringen pakket pakketten klant klanten "
+    "monteur monteurs abonnement abonnementen contract contracten bericht berichten telefoon "
+    "nummer afdeling chat e-mail klantnummer bezorging kassa callcenter tarieven tarief "
+    "aanbod actie acties voorwaarden excuses reactie reacties antwoord antwoorden belofte "
+    "beloftes afspraak afspraken verzending retour retouren winkelier collega collega's "
+    "mensen software update updates storing storingen netwerk verbinding dienst diensten "
+    "organisatie manier service".split())
 
 
 def _nl_jullie(words: list[str], n: int, start: bool) -> str:
@@ -619,7 +669,8 @@ def shift_pronouns(text: str, language: str) -> str:
             elif low in _EN_MAP:
                 out[i] = _match_case(t, _EN_MAP[low], start)
             elif low == "you":
-                out[i] = _match_case(t, "us" if prev in _EN_OBJECT_BEFORE else "we", start)
+                subject = nxt.replace("’", "'") in _EN_VERB_AFTER_SUBJECT
+                out[i] = _match_case(t, "us" if prev in _EN_OBJECT_BEFORE and not subject else "we", start)
             elif low == "am" and prev == "i":
                 out[i] = "are"
             elif low == "was" and prev == "i":
@@ -691,6 +742,8 @@ def _summary_body(state: ConversationState, lang: str) -> list[str]:
         said = [d for d in LABEL_ORDER if d in a.dimensions]
         if key in said or (key in FOLLOWUP_DIMENSIONS and key != "situation" and not said):
             label = key
+            if key == "impact" and not said and _wish_like(shifted, lang):
+                label = "expectation"
         else:
             label = said[0] if said else None
         if label is None:
@@ -739,6 +792,8 @@ def needs_follow_up_offer(state: ConversationState, *analyses: MessageAnalysis) 
         analyses = tuple(_analysis(t, lang) for _, t in _texts(state))
     if any(a.sentiment_label == "negative" or a.question for a in analyses):
         return True
+    if any(m.emotion in NEGATIVE_EMOTIONS for a in analyses for m in a.emotions):
+        return True  # "I'm disappointed": an unhappy customer is offered a person
     texts = [t for _, t in _texts(state)]
     if texts and analyze_story(texts, lang).sentiment == "negative":
         return True

@@ -55,6 +55,8 @@ def tracker(text: str, intent: str, slots: Optional[Dict[str, Any]] = None,
               {"event": "session_started", "timestamp": now - 10},
               {"event": "action", "name": "action_listen", "timestamp": now - 10}]
     events += history or []
+    # The store rebuilds a story from the events, so the slots must be in them too.
+    events += [{"event": "slot", "name": k, "value": v, "timestamp": now - 5} for k, v in (slots or {}).items()]
     message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": [],
                "metadata": metadata or {}}
     events.append(user(text, intent, now, metadata=metadata))
@@ -307,3 +309,31 @@ def test_channel_language_hint_sets_the_opening_language(store):
     assert slot_events(events)["language"] == "en"
     assert "feedback bot" in texts(dispatcher)
     assert stored_story(store, "hint").channel_metadata["page_url"] == "/order"
+
+
+def test_a_just_answered_follow_up_stays_in_the_list_so_it_is_validated():
+    slots = {"score_answer": "4", "score": 4.0, "answer_reason": "de bezorging was te laat",
+             "answer_expectation": "dat hij op tijd zou komen"}
+    assert "answer_expectation" in required(slots)
+
+
+def test_close_after_a_hand_off_thanks_for_the_contact_and_gives_the_reference(store):
+    slots = {"handoff_requested": True, "story_status": "handed_off", "contact_details": "+31612345678",
+             "contact_kind": "phone"}
+    events, dispatcher = run(ActionClose(), tracker("06 12345678", "inform", slots, sender="handoff-close"))
+    saved = stored_story(store, "handoff-close")
+    assert saved.reference in texts(dispatcher)
+    assert len(dispatcher.messages) == 2, "contact thanks, then the close"
+    assert saved.status == "handed_off" and saved.contact == "+31612345678"
+
+
+def test_a_statement_misread_as_out_of_scope_is_kept_as_the_answer():
+    from actions.flow import ActionCannotAnswer
+
+    events, dispatcher = run(ActionCannotAnswer(), tracker(
+        "Dat ik weet wanneer het komt", "out_of_scope", {"requested_slot": "answer_priority"}))
+    assert slot_events(events)["answer_priority"] == "Dat ik weet wanneer het komt"
+    assert "unresolved_question" not in slot_events(events)
+    events, dispatcher = run(ActionCannotAnswer(), tracker(
+        "waar is mijn pakket?", "out_of_scope", {"requested_slot": "answer_priority"}))
+    assert slot_events(events)["unresolved_question"] is True

@@ -120,6 +120,9 @@ def test_summary_capitalises_every_sentence():
     ("en", "we waited all day for our parcel", "you waited all day for your parcel"),
     ("en", "they told us to wait", "they told you to wait"),
     ("en", "you never called me back", "we never called you back"),
+    ("en", "I feel like you don't take me seriously", "You feel like we don't take you seriously"),
+    ("nl", "ik ben jullie klant al tien jaar", "je bent onze klant al tien jaar"),
+    ("nl", "ik werk thuis", "je werkt thuis"),
 ])
 def test_shift_pronouns_with_agreement(lang, text, expected):
     assert shift_pronouns(text, lang) == expected
@@ -344,3 +347,84 @@ def test_wish_answer_that_names_its_own_perspective(lang, text, must, must_not):
     msg = compose_followup(s, "impact", text).lower()
     assert must in msg and must_not not in msg, msg
     assert must_not not in summarise(s).lower()
+
+
+@pytest.mark.parametrize("lang, reason", [
+    ("en", "the app is great but the delivery took two weeks and I'm disappointed"),
+    ("nl", "de app is top maar de bezorging duurde twee weken en ik ben teleurgesteld"),
+])
+def test_expressed_disappointment_gets_an_offer_of_a_person(lang, reason):
+    from bot.listening import needs_follow_up_offer
+    assert needs_follow_up_offer(ConversationState(lang, 7, {"reason": reason}))
+
+
+@pytest.mark.parametrize("lang, text, must", [
+    ("nl", "Ik heb op 3 maart een wasmachine besteld, die zou op 10 maart komen, maar hij is nog steeds "
+           "niet geleverd en niemand neemt de telefoon op", "hij is nog steeds niet geleverd"),
+    ("en", "I ordered a washing machine on March 3rd, it was supposed to arrive on the 10th, but it still "
+           "hasn't come and nobody answers the phone", "it still hasn't come"),
+])
+def test_long_story_reflects_the_clause_that_says_still(lang, text, must):
+    msg = compose_followup(ConversationState(lang, 2, {"reason": text}), "impact", text)
+    assert must in msg.lower(), msg
+    assert "the ordered" not in msg and "telefoon, en niet" not in msg.lower()
+
+
+@pytest.mark.parametrize("lang, text, ack, lead", [
+    ("en", "That they just tell me honestly when it will come",
+     "So you'd expected: that they just tell you honestly", "What you expected: that they just tell you"),
+    ("nl", "Dat ze gewoon eerlijk zeggen wanneer hij komt",
+     "Je had dus verwacht: dat ze gewoon eerlijk zeggen", "Wat je had verwacht: dat ze gewoon eerlijk zeggen"),
+])
+def test_wish_given_as_answer_to_impact_is_not_called_impact(lang, text, ack, lead):
+    s = ConversationState(lang, 3, {"reason": "x", "impact": text}, asked=["impact"])
+    assert ack in compose_followup(s, "in_our_place", text)
+    assert lead in summarise(s)
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("turn", [0, 1, 2])
+def test_promoter_situation_question_is_one_open_question(lang, turn):
+    reason = {"nl": "top", "en": "great"}[lang]
+    s = ConversationState(lang, 10, {"reason": reason}, asked=["x"] * turn)
+    msg = compose_followup(s, "situation", reason)
+    assert msg.count("?") == 1 and msg.endswith("?"), msg
+    question = re.split(r"(?<=[.!?])\s+", msg)[-1].lower()
+    yes_no = {"nl": ("is ", "ben ", "heb ", "had ", "was ", "kun ", "kan ", "wil ", "zou ", "vind ", "ging "),
+              "en": ("is ", "are ", "do ", "does ", "did ", "can ", "could ", "would ", "was ", "were ", "have ")}
+    assert not question.startswith(yes_no[lang]), msg
+    assert " of " not in f" {question} " and " or " not in f" {question} ", msg
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("ik jullie mijn ben heb kan vertrouw I me my you your us we. ,?!aeé")),
+                    max_size=80),
+       lang=st.sampled_from(["nl", "en"]))
+def test_shift_pronouns_never_crashes_and_keeps_punctuation(text, lang):
+    out = shift_pronouns(text, lang)
+    assert [c for c in out if c in ".,?!"] == [c for c in text if c in ".,?!"]
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("score", [None, 2, 7])
+def test_reason_question_asked_again_uses_other_words(lang, score):
+    from bot.listening import compose_reason_question
+    s = ConversationState(lang, score, {})
+    first, again = compose_reason_question(s), compose_reason_question(s, again=True)
+    assert first != again and again.count("?") == 1 and again.endswith("?")
+    assert not again.lower().startswith(("dank je", "thanks", "een ")), again
+    if score is not None:
+        assert str(score) in again
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("dimension", ["situation", "expectation", "impact", "priority", "in_our_place", "blind_spot"])
+def test_followup_asked_again_uses_other_words_without_acknowledgement(lang, dimension):
+    text = {"nl": "mijn pakket is weer niet bezorgd", "en": "my parcel was not delivered again"}[lang]
+    s = ConversationState(lang, 4, {"reason": text})
+    first, again = compose_followup(s, dimension, text), compose_followup(s, dimension, text, again=True)
+    assert again != first and again.count("?") == 1
+    assert "pakket" not in again and "parcel" not in again
