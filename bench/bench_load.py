@@ -1,6 +1,6 @@
 """Load benchmark of the production profile (docs/benchmarks.md, "Production profile").
 
-    python bench/bench_load.py [--customers 200] [--think-seconds 3] [--url URL --db-url URL]
+    python bench/bench_load.py [--customers 200] [--think-seconds 20] [--url URL --db-url URL]
 
 Starts `gehoor run-prod --only-bot` (nginx, 2 Rasa, 2 action servers; PostgreSQL, Redis,
 RabbitMQ) on free ports with a private database, unless --url is given. Then N simulated
@@ -54,7 +54,7 @@ def machine() -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200)
-    parser.add_argument("--think-seconds", type=float, default=3.0,
+    parser.add_argument("--think-seconds", type=float, default=20.0,
                         help="each customer waits uniform(0, this) before every message (0 = flat out)")
     parser.add_argument("--url", help="an already running profile (nginx URL); needs --db-url")
     parser.add_argument("--db-url", help="the story store of --url")

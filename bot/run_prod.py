@@ -37,6 +37,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -169,6 +171,24 @@ def check_rabbitmq(env: Dict[str, str]) -> None:
             f"{type(exc).__name__}: {exc}\n"
             "  start it (rabbitmq-server -detached) or set GEHOOR_RABBITMQ_HOST / _PORT / _USER / _PASSWORD"
         ) from exc
+
+
+def backing_service_problem(env: Dict[str, str]) -> Optional[str]:
+    """A cheap run-time check (every few seconds): Redis answers PING, RabbitMQ accepts TCP.
+    With Redis down, Rasa's REST channel answers 200 with an empty list and drops the message
+    (the LockError is only logged), so the stack must not be called ready meanwhile."""
+    import socket
+
+    try:
+        check_redis(env)
+    except StartError as exc:
+        return str(exc).splitlines()[0] + " — Rasa drops messages meanwhile (200 with an empty answer)"
+    try:
+        socket.create_connection((env["GEHOOR_RABBITMQ_HOST"], int(env["GEHOOR_RABBITMQ_PORT"])), timeout=2).close()
+    except OSError as exc:
+        return (f"RabbitMQ is not reachable at {env['GEHOOR_RABBITMQ_HOST']}:{env['GEHOOR_RABBITMQ_PORT']}: {exc}"
+                " — Rasa keeps events in memory until it is back")
+    return None
 
 
 def tracker_table_exists(url: str) -> Optional[str]:
@@ -449,6 +469,19 @@ def write_ready(directory: Path, ready: bool, details: Dict, nginx: Optional[Chi
     include.write_text(text)
     if nginx is not None and nginx.process is not None and nginx.process.poll() is None:
         os.kill(nginx.process.pid, signal.SIGHUP)  # graceful reload: re-reads the include
+        # Until the old workers are gone, a new connection may still get the old answer:
+        # wait (up to 5 s) until /readyz says the new state three times in a row.
+        expected, streak, deadline = (200 if ready else 503), 0, time.monotonic() + 5
+        while streak < 3 and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(nginx.url + "/readyz", timeout=1) as response:
+                    status = response.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            except (urllib.error.URLError, OSError):
+                status = 0
+            streak = streak + 1 if status == expected else 0
+            time.sleep(0.05)
 
 
 def choose_model(args: argparse.Namespace, env: Dict[str, str]) -> Path:
@@ -508,6 +541,9 @@ def run_prod(args: argparse.Namespace) -> int:
 
     watcher = LogWatcher()
     restarts = RestartPolicy()
+    was_ready = False
+    service_problem: Optional[str] = None
+    last_service_check = 0.0
     up: set = set()
     ready = False
     degraded: List[str] = []
@@ -540,6 +576,18 @@ def run_prod(args: argparse.Namespace) -> int:
                     print("gehoor: ERROR readiness withdrawn (/readyz now 503)", file=sys.stderr, flush=True)
                 ready = False
                 write_ready(topology.directory, False, {"reason": problems[0]}, topology.nginx)
+            if was_ready and not degraded and time.monotonic() - last_service_check >= 5:
+                last_service_check = time.monotonic()
+                problem = backing_service_problem(env)
+                if problem and service_problem is None:
+                    print(f"gehoor: ERROR {problem}; readiness withdrawn (/readyz 503)", file=sys.stderr, flush=True)
+                    write_ready(topology.directory, False, {"reason": problem}, topology.nginx)
+                    ready = False
+                elif service_problem is not None and problem is None:
+                    print("gehoor: backing services reachable again; ready", flush=True)
+                    write_ready(topology.directory, True, {"model": model.name}, topology.nginx)
+                    ready = True
+                service_problem = problem
             if ready and restarts.recent:
                 for child in children:
                     if child.name not in up and healthy(child):
@@ -547,7 +595,7 @@ def run_prod(args: argparse.Namespace) -> int:
                 if len(up) == len(children):
                     restarts.recent = False
                     print("gehoor: every instance is up again", flush=True)
-            if not ready and not degraded:
+            if not ready and not degraded and not was_ready:
                 for child in children:
                     if child.name not in up and healthy(child):
                         up.add(child.name)
@@ -557,7 +605,7 @@ def run_prod(args: argparse.Namespace) -> int:
                         degraded.append(reason)
                         print(f"gehoor: ERROR {reason}: not ready", file=sys.stderr, flush=True)
                     elif healthy(topology.nginx_action_child):
-                        ready = True
+                        ready = was_ready = True
                         seconds = time.monotonic() - started
                         write_ready(topology.directory, True, {"model": model.name, "started_s": round(seconds, 1)},
                                     topology.nginx)

@@ -219,6 +219,14 @@ class Turn:
     status: int
     seconds: float
     reply: str
+    answered: bool = False  # 200 with at least one bot message
+
+    @property
+    def ok(self) -> bool:
+        # Rasa's REST channel answers 200 with an empty list when it could not process the
+        # message at all (e.g. Redis lock store down: LockError is logged and swallowed).
+        # Gehoor always answers a customer message, so an empty answer is a failure too.
+        return self.status == 200 and self.answered
 
 
 @dataclass
@@ -273,17 +281,22 @@ async def say(session, url: str, sender: str, text: str, sticky: bool, timeout: 
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         return Turn(text, 0, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
     seconds = time.perf_counter() - started
-    reply = ""
+    reply, answered = body, False
     if status == 200:
         try:
-            reply = "\n".join(m.get("text", "") for m in json.loads(body) if isinstance(m, dict))
-        except ValueError:
+            messages = [m for m in json.loads(body) if isinstance(m, dict)]
+            reply = "\n".join(m.get("text", "") for m in messages)
+            answered = bool(messages)
+        except (ValueError, TypeError):
             reply = body
-    return Turn(text, status, seconds, reply)
+    return Turn(text, status, seconds, reply, answered)
 
 
 async def customer(session, url: str, index: int, *, sticky: bool = True, seed: int = 0,
-                   think_seconds: float = 0.0, run_tag: str = "") -> CustomerResult:
+                   think_seconds: float = 0.0, run_tag: str = "", retries: int = 0) -> CustomerResult:
+    """One simulated customer. `retries`: after a 5xx/connection error the customer presses
+    send again (up to that many times, 1 s apart); `sent` then lists the messages that were
+    answered with 200, each once — what the stored story must hold."""
     rng = random.Random(seed * 100003 + index)
     script = script_for(index, rng)
     sender = f"load{run_tag}-{index}-{uuid.uuid4().hex[:6]}"
@@ -292,11 +305,17 @@ async def customer(session, url: str, index: int, *, sticky: bool = True, seed: 
     async def send(text: str) -> Turn:
         if think_seconds:
             await asyncio.sleep(rng.uniform(0, think_seconds))
+        for attempt in range(retries + 1):
+            turn = await say(session, url, sender, text, sticky)
+            result.turns.append(turn)
+            if turn.ok or attempt == retries or 0 < turn.status < 500 and turn.status != 200:
+                break
+            await asyncio.sleep(1.0)
+        if not turn.ok:
+            result.sent.append(text)  # may or may not have been processed: the check shows it
+            what = "an empty answer (message not processed)" if turn.status == 200 else f"HTTP {turn.status}"
+            raise RuntimeError(f"{what} for {text!r}: {turn.reply[:200]}")
         result.sent.append(text)
-        turn = await say(session, url, sender, text, sticky)
-        result.turns.append(turn)
-        if turn.status != 200:
-            raise RuntimeError(f"HTTP {turn.status} for {text!r}: {turn.reply[:200]}")
         return turn
 
     try:
@@ -318,7 +337,7 @@ async def customer(session, url: str, index: int, *, sticky: bool = True, seed: 
 
 
 async def run_customers(url: str, count: int, *, sticky_ratio: float = 0.5, seed: int = 0,
-                        think_seconds: float = 0.0, connections: int = 0) -> List[CustomerResult]:
+                        think_seconds: float = 0.0, connections: int = 0, retries: int = 0) -> List[CustomerResult]:
     import aiohttp
 
     tag = uuid.uuid4().hex[:4]
@@ -326,7 +345,7 @@ async def run_customers(url: str, count: int, *, sticky_ratio: float = 0.5, seed
     async with aiohttp.ClientSession(connector=connector) as session:
         return await asyncio.gather(*[
             customer(session, url, i, sticky=(i < count * sticky_ratio), seed=seed,
-                     think_seconds=think_seconds, run_tag=tag)
+                     think_seconds=think_seconds, run_tag=tag, retries=retries)
             for i in range(count)
         ])
 
@@ -389,6 +408,8 @@ def conversation_problems(db_url: str, results: List[CustomerResult], *, status:
     problems = [f"{r.sender}: conversation failed: {r.error}" for r in results if r.error]
     problems += [f"{r.sender}: HTTP {t.status or 'connection error'} for {t.text!r}: {t.reply[:120]}"
                  for r in results for t in r.turns if t.status >= 500 or t.status == 0]
+    problems += [f"{r.sender}: HTTP 200 without an answer (dropped) for {t.text!r}"
+                 for r in results for t in r.turns if t.status == 200 and not t.answered]
     stories = wait_for_stories(db_url, {r.sender: r.sent for r in results}, status=status, timeout=timeout)
     for r in results:
         story = stories.get(r.sender)

@@ -49,7 +49,9 @@ def widget_built() -> None:
         subprocess.run(["sh", str(ROOT / "scripts" / "build-web.sh")], check=True)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an asyncio loop running in the main thread while
+# it is open, which would break every later test that calls asyncio.run().
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
