@@ -16,6 +16,7 @@ help:
 	@echo "make run    set up, train if needed, start the bot, review app and chat demo"
 	@echo "make test   set up and run every test"
 	@echo "make bench  run the benchmark scripts"
+	@echo "make run-prod / test-prod / soak   the production profile (docs/deploy.md)"
 
 setup:
 	@bash scripts/setup.sh
@@ -25,7 +26,7 @@ run: setup
 	@$(BIN)/gehoor run
 
 # Production profile (docs/deploy.md): PostgreSQL, Redis, RabbitMQ, 2 Rasa + 2 action servers behind nginx.
-.PHONY: run-prod test-prod
+.PHONY: run-prod test-prod soak
 run-prod: setup
 	@bash scripts/install-nginx.sh
 	@$(BIN)/gehoor run-prod
@@ -36,6 +37,12 @@ test-prod: setup
 	$(BIN)/python -m pytest tests/prod -m prod; code=$$?; \
 	  if [ $$code -eq 5 ]; then echo "make test-prod: pytest collected no tests" >&2; exit 1; fi; exit $$code
 
+# The long versions: 100 customers in the prod suites, then the 200-conversation load benchmark.
+soak: setup
+	@bash scripts/install-nginx.sh
+	GEHOOR_SOAK=1 $(BIN)/python -m pytest tests/prod -m prod
+	$(BIN)/python bench/bench_load.py
+
 train: setup
 	@$(BIN)/gehoor train
 
@@ -44,7 +51,8 @@ validate: setup
 
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 test: setup
-	@if [ -x scripts/install-browser.sh ]; then bash scripts/install-browser.sh; fi
+	@bash scripts/install-browser.sh
+	@bash scripts/install-nginx.sh
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/gehoor train
 	$(BIN)/python -m pytest tests; code=$$?; \

@@ -187,10 +187,21 @@ class ProdStack:
             client.close()
         except Exception:  # noqa: BLE001
             pass
-        try:
-            asyncio.run(_delete_amqp(self.queue, self.exchange))
-        except Exception:  # noqa: BLE001
-            pass
+        import threading
+
+        errors: list = []
+
+        def delete() -> None:  # own thread, own event loop (the caller may be inside one)
+            try:
+                asyncio.run(_delete_amqp(self.queue, self.exchange))
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+        worker = threading.Thread(target=delete)
+        worker.start()
+        worker.join(30)
+        if errors:
+            print(f"loadgen: could not delete RabbitMQ queue {self.queue}: {errors[0]!r}", file=sys.stderr)
 
 
 async def _delete_amqp(queue: str, exchange: str) -> None:
