@@ -21,27 +21,12 @@ from bot.store.seed import seed
 from review_helpers import PASSWORD, USERS, login, story_ids
 
 pytestmark = pytest.mark.postgres
-PG_URL = os.environ.get("GEHOOR_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
-
-
-def _unavailable():
-    try:
-        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with eng.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        eng.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL not reachable at {PG_URL}: {str(exc).strip().splitlines()[0]}"
+from services import PG_URL, require_pg  # noqa: E402  (tests/services.py)
 
 
 @pytest.fixture(scope="module")
 def pg_url():
-    reason = _unavailable()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI is set: PostgreSQL tests must run)")
-        pytest.skip(reason)
+    require_pg()
     schema = f"gehoor_review_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -19,7 +19,7 @@ from bot.store.db import make_engine, migrate, session_factory
 from bot.store.outbox import Outbox
 from bot.store.repository import StoryRepository
 
-PG_URL = os.environ.get("GEHOOR_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+from services import PG_URL, require_pg  # noqa: E402  (tests/services.py)
 
 
 @pytest.fixture(autouse=True)
@@ -32,34 +32,6 @@ def _private_var(tmp_path, monkeypatch):
     monkeypatch.setenv("GEHOOR_TRACKER_DB", str(var / "tracker.db"))
     monkeypatch.delenv("GEHOOR_IDLE_MINUTES", raising=False)
     yield
-
-
-def _pg_unavailable() -> Optional[str]:
-    try:
-        eng = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with eng.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        eng.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL not reachable at {PG_URL}: {str(exc).strip().splitlines()[0]}"
-
-
-_PG_REASON: list = []
-
-
-def pg_reason() -> Optional[str]:
-    if not _PG_REASON:
-        _PG_REASON.append(_pg_unavailable())
-    return _PG_REASON[0]
-
-
-def require_pg() -> None:
-    reason = pg_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI is set: PostgreSQL tests must run)")
-        pytest.skip(reason)
 
 
 @dataclass

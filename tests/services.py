@@ -1,0 +1,36 @@
+"""The real services some tests need, and the one rule for when they are missing:
+skip with the reason, except under CI (env CI set), where the tests must run and so fail."""
+from __future__ import annotations
+
+import functools
+import os
+from typing import Optional
+
+import pytest
+from sqlalchemy import create_engine, text
+
+PG_URL = os.environ.get("GEHOOR_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+@functools.lru_cache(maxsize=None)
+def pg_unavailable(url: str = PG_URL) -> Optional[str]:
+    """None when PostgreSQL answers at `url`, else why not."""
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL not reachable at {url}: {str(exc).strip().splitlines()[0]}"
+
+
+def require(reason: Optional[str], what: str) -> None:
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (CI is set: {what} tests must run)")
+        pytest.skip(reason)
+
+
+def require_pg() -> None:
+    require(pg_unavailable(), "PostgreSQL")
