@@ -122,3 +122,54 @@ def test_fingerprint_follows_the_training_inputs(tmp_path):
     assert supervisor.training_fingerprint(project) == before
     (project / "data" / "rules.yml").write_text((project / "data" / "rules.yml").read_text() + "\n# changed\n")
     assert supervisor.training_fingerprint(project) != before
+
+
+def start_gehoor_run(tmp_path: Path):
+    """`gehoor run` on free ports with a private var/; returns (process, ports) once ready."""
+    from conftest import free_port
+
+    ports = {name: free_port() for name in
+             ("GEHOOR_RASA_PORT", "GEHOOR_ACTION_PORT", "GEHOOR_REVIEW_PORT", "GEHOOR_WEB_PORT")}
+    env = dict(os.environ, GEHOOR_VAR_DIR=str(tmp_path), **{k: str(v) for k, v in ports.items()})
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "gehoor: ready" in line:
+            return process, ports, lines
+    raise AssertionError("gehoor run ended before it was ready:\n" + "".join(lines[-30:]))
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.integration
+def test_a_dying_service_is_named_and_everything_stops(tmp_path):
+    if supervisor.up_to_date_model(supervisor.training_fingerprint()) is None:
+        pytest.skip("needs the trained model (make test trains it first)")
+    process, ports, _ = start_gehoor_run(tmp_path)
+    try:
+        action_port = ports["GEHOOR_ACTION_PORT"]
+        subprocess.run(["pkill", "-9", "-f", "--", f"actions --port {action_port}"], check=True)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    assert "the action server stopped (signal 9)" in output
+    assert not any(port_open(port) for port in ports.values()), "every other service was stopped"
+
+
+@pytest.mark.integration
+def test_sigterm_stops_every_service(tmp_path):
+    if supervisor.up_to_date_model(supervisor.training_fingerprint()) is None:
+        pytest.skip("needs the trained model (make test trains it first)")
+    process, ports, _ = start_gehoor_run(tmp_path)
+    assert all(port_open(port) for port in ports.values())
+    process.terminate()
+    output, _ = process.communicate(timeout=60)
+    assert "stopping all services" in output
+    assert not any(port_open(port) for port in ports.values())
