@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import free_port  # noqa: E402  (the tests' helper)
+from tests.services import free_port  # noqa: E402  (the tests' helper)
 
 
 def post(url: str, sender: str, message: str, timeout: float = 30) -> list:

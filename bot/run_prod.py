@@ -394,6 +394,17 @@ class Topology:
         return [c for c in self.children if c.name.startswith("rasa-")]
 
 
+def wait_until_healthy(child: Child, stopping: threading.Event, timeout: float = 300) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stopping.is_set():
+        if child.process.poll() is not None:
+            return False
+        if healthy(child):
+            return True
+        stopping.wait(0.5)
+    return False
+
+
 class LogWatcher:
     """Reads what was appended to each Rasa log since the last call; finds degraded starts."""
 
@@ -536,7 +547,17 @@ def run_prod(args: argparse.Namespace) -> int:
     write_ready(topology.directory, False, {"reason": "starting"})
     children = topology.children
     print(f"gehoor: production profile, model {model.name}; logs in {topology.log_dir}/", flush=True)
+    # The first Rasa instance creates the tracker tables in a new database; started together,
+    # the others race it and fail with "relation events already exists". So the other Rasa
+    # instances start once the first one answers.
+    rasa_children = [c for c in children if c.name.startswith("rasa-")]
     for child in children:
+        if child not in rasa_children[1:]:
+            start(child, env, topology.log_dir)
+    if rasa_children and not wait_until_healthy(rasa_children[0], stopping):
+        print(describe_death(rasa_children[0]) if rasa_children[0].process.poll() is not None
+              else f"gehoor: {rasa_children[0].name} did not come up", file=sys.stderr, flush=True)
+    for child in rasa_children[1:]:
         start(child, env, topology.log_dir)
 
     watcher = LogWatcher()

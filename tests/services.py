@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import socket
 from typing import Optional
 
 import pytest
@@ -34,3 +35,9 @@ def require(reason: Optional[str], what: str) -> None:
 
 def require_pg() -> None:
     require(pg_unavailable(), "PostgreSQL")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -126,7 +126,7 @@ def test_fingerprint_follows_the_training_inputs(tmp_path):
 
 def start_gehoor_run(tmp_path: Path):
     """`gehoor run` on free ports with a private var/; returns (process, ports) once ready."""
-    from conftest import free_port
+    from services import free_port
 
     ports = {name: free_port() for name in
              ("GEHOOR_RASA_PORT", "GEHOOR_ACTION_PORT", "GEHOOR_REVIEW_PORT", "GEHOOR_WEB_PORT")}
@@ -139,6 +139,16 @@ def start_gehoor_run(tmp_path: Path):
         if "gehoor: ready" in line:
             return process, ports, lines
     raise AssertionError("gehoor run ended before it was ready:\n" + "".join(lines[-30:]))
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM first, so the supervisor stops its children (a SIGKILL would orphan them)."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def port_open(port: int) -> bool:
@@ -156,8 +166,7 @@ def test_a_dying_service_is_named_and_everything_stops(tmp_path):
         subprocess.run(["pkill", "-9", "-f", "--", f"actions --port {action_port}"], check=True)
         output, _ = process.communicate(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
+        stop(process)
     assert process.returncode == 1
     assert "the action server stopped (signal 9)" in output
     assert not any(port_open(port) for port in ports.values()), "every other service was stopped"
@@ -169,7 +178,10 @@ def test_sigterm_stops_every_service(tmp_path):
         pytest.skip("needs the trained model (make test trains it first)")
     process, ports, _ = start_gehoor_run(tmp_path)
     assert all(port_open(port) for port in ports.values())
-    process.terminate()
-    output, _ = process.communicate(timeout=60)
+    try:
+        process.terminate()
+        output, _ = process.communicate(timeout=60)
+    finally:
+        stop(process)
     assert "stopping all services" in output
     assert not any(port_open(port) for port in ports.values())
