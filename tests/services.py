@@ -2,10 +2,12 @@
 skip with the reason, except under CI (env CI set), where the tests must run and so fail."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
-from typing import Optional
+import uuid
+from typing import Iterator, Optional
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -41,3 +43,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def pg_schema_url(prefix: str) -> Iterator[str]:
+    """A URL whose search_path is a fresh, private schema; the schema is dropped afterwards."""
+    require_pg()
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            # a test that leaked an open transaction must not hang the run
+            conn.execute(text("SET lock_timeout = '20s'"))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()

@@ -61,19 +61,13 @@ class MessageAnalysis:
 
     @property
     def aspect_names(self) -> list[str]:
-        seen: list[str] = []
-        for m in self.aspects:
-            if m.aspect not in seen:
-                seen.append(m.aspect)
-        return seen
+        """Each aspect once, in order of first mention."""
+        return list(dict.fromkeys(m.aspect for m in self.aspects))
 
     @property
     def emotion_names(self) -> list[str]:
-        seen: list[str] = []
-        for m in self.emotions:
-            if m.emotion not in seen:
-                seen.append(m.emotion)
-        return seen
+        """Each emotion once, in order of first mention."""
+        return list(dict.fromkeys(m.emotion for m in self.emotions))
 
 
 @dataclass

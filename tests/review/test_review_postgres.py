@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from bot.review import accounts
 from bot.store.db import make_engine, migrate, session_factory
@@ -21,33 +20,22 @@ from bot.store.seed import seed
 from review_helpers import PASSWORD, USERS, login, story_ids
 
 pytestmark = pytest.mark.postgres
-from services import PG_URL, require_pg  # noqa: E402  (tests/services.py)
+from services import pg_schema_url  # noqa: E402  (tests/services.py)
 
 
 @pytest.fixture(scope="module")
 def pg_url():
-    require_pg()
-    schema = f"gehoor_review_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    engine = make_engine(url)
-    migrate(engine)
-    factory = session_factory(engine)
-    seed(300, factory, seed=5)
-    with factory() as s:
-        for role, email in USERS.items():
-            accounts.add_staff(s, email, role, PASSWORD, actor="test")
-        s.commit()
-    engine.dispose()
-    try:
+    with pg_schema_url("gehoor_review") as url:
+        engine = make_engine(url)
+        migrate(engine)
+        factory = session_factory(engine)
+        seed(300, factory, seed=5)
+        with factory() as s:
+            for role, email in USERS.items():
+                accounts.add_staff(s, email, role, PASSWORD, actor="test")
+            s.commit()
+        engine.dispose()
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,17 @@ is skipped with the reason, unless the environment variable CI is set: then it f
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from typing import Optional
 
 import pytest
-from sqlalchemy import create_engine, text
+
 
 from bot.store.db import make_engine, migrate, session_factory
 from bot.store.outbox import Outbox
 from bot.store.repository import StoryRepository
 
-from services import PG_URL, require_pg  # noqa: E402  (tests/services.py)
+from services import pg_schema_url as private_pg_schema  # noqa: E402  (tests/services.py)
 
 
 @pytest.fixture(autouse=True)
@@ -50,20 +49,8 @@ class Store:
 
 @pytest.fixture
 def pg_schema_url():
-    require_pg()
-    schema = f"gehoor_store_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            # a test that leaked an open transaction must not hang the run
-            conn.execute(text("SET lock_timeout = '20s'"))
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with private_pg_schema("gehoor_store_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
