@@ -31,9 +31,11 @@ run-prod: setup
 	@bash scripts/install-nginx.sh
 	@$(BIN)/gehoor run-prod
 
-# The production suites (tests/prod/): load, fault, bad input, readiness, events, deploy manifests.
+# The production suites (tests/prod/): load, fault, bad input, readiness, events, deploy manifests
+# (schema-checked with the pinned linters of requirements-deploy-lint.txt, in .tools/).
 test-prod: setup
 	@bash scripts/install-nginx.sh
+	@bash scripts/install-deploy-lint.sh
 	$(BIN)/python -m pytest tests/prod -m prod; code=$$?; \
 	  if [ $$code -eq 5 ]; then echo "make test-prod: pytest collected no tests" >&2; exit 1; fi; exit $$code
 
@@ -53,6 +55,7 @@ validate: setup
 test: setup
 	@bash scripts/install-browser.sh
 	@bash scripts/install-nginx.sh
+	@bash scripts/install-deploy-lint.sh
 	$(BIN)/rasa data validate --fail-on-warnings
 	$(BIN)/gehoor train
 	$(BIN)/python -m pytest tests; code=$$?; \
@@ -65,7 +68,7 @@ test-stories:
 	  --out results/stories --model models
 
 bench: setup
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/summary.py
 
 clean:
 	rm -rf results .pytest_cache

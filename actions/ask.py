@@ -1,17 +1,21 @@
-"""`action_ask_<slot>`: how the feedback form asks each question.
+"""How the feedback form asks each question.
 
 The words come from bot.listening: an acknowledgement that reflects what this customer
 just said, then exactly one open question for the dimension the planner chose.
+
+The form's validation action (actions/feedback_form.py) asks the question itself, in the
+same action-server call that validated the answer: Rasa's form finds no `action_ask_*` /
+`utter_ask_*` for the slot and leaves the asking to the custom action (documented Rasa
+behaviour). One action-server call per turn instead of two: see docs/benchmarks.md.
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from bot.listening import compose_followup, compose_reason_question, resummarise, summarise
 
@@ -23,7 +27,6 @@ from actions.conversation import (
     language_of,
     latest_intent,
     latest_text,
-    persist,
     say,
     score_buttons,
     turn_index,
@@ -44,27 +47,22 @@ def answer_to_reflect(tracker: Tracker) -> str | None:
     return text
 
 
-class AskAction(Action, ABC):
-    """Base: say something, set the language, store the story."""
+class Question(ABC):
+    """Base: how to ask for one slot of the feedback form."""
 
     slot: Text = ""
-
-    def name(self) -> Text:
-        return f"action_ask_{self.slot}"
 
     @abstractmethod
     def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, language: str) -> List[Dict[str, Any]]:
         """Utter the question; return extra events."""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: DomainDict) -> List[Dict[str, Any]]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[str, Any]]:
+        """Ask in the customer's language: the question's events, the language slot included."""
         language = language_of(tracker)
-        events = language_events(tracker, language) + self.ask(dispatcher, tracker, language)
-        await persist(tracker, dispatcher, events)
-        return events
+        return language_events(tracker, language) + self.ask(dispatcher, tracker, language)
 
 
-class AskScore(AskAction):
+class AskScore(Question):
     slot = "score_answer"
 
     def ask(self, dispatcher, tracker, language):
@@ -80,7 +78,7 @@ class AskScore(AskAction):
         return []
 
 
-class AskReason(AskAction):
+class AskReason(Question):
     slot = "answer_reason"
 
     def ask(self, dispatcher, tracker, language):
@@ -100,7 +98,7 @@ def _follow_up_action(dimension: str) -> type:
         dispatcher.utter_message(text=compose_followup(state, dimension, answer, again=answer is None))
         return []
 
-    return type(f"Ask_{dimension}", (AskAction,), {"slot": DIMENSION_SLOTS[dimension], "ask": ask})
+    return type(f"Ask_{dimension}", (Question,), {"slot": DIMENSION_SLOTS[dimension], "ask": ask})
 
 
 AskSituation = _follow_up_action("situation")
@@ -111,7 +109,7 @@ AskInOurPlace = _follow_up_action("in_our_place")
 AskBlindSpot = _follow_up_action("blind_spot")
 
 
-class AskSummaryFeedback(AskAction):
+class AskSummaryFeedback(Question):
     slot = "summary_feedback"
 
     def ask(self, dispatcher, tracker, language):
@@ -120,7 +118,7 @@ class AskSummaryFeedback(AskAction):
         return [SlotSet("summary", summary)]
 
 
-class AskCorrection(AskAction):
+class AskCorrection(Question):
     slot = "correction"
 
     def ask(self, dispatcher, tracker, language):
@@ -128,7 +126,7 @@ class AskCorrection(AskAction):
         return []
 
 
-class AskResummaryFeedback(AskAction):
+class AskResummaryFeedback(Question):
     slot = "resummary_feedback"
 
     def ask(self, dispatcher, tracker, language):
@@ -137,7 +135,7 @@ class AskResummaryFeedback(AskAction):
         return [SlotSet("summary", summary)]
 
 
-class AskContactConsent(AskAction):
+class AskContactConsent(Question):
     slot = "contact_consent"
 
     def ask(self, dispatcher, tracker, language):
@@ -146,7 +144,7 @@ class AskContactConsent(AskAction):
         return []
 
 
-class AskContactDetails(AskAction):
+class AskContactDetails(Question):
     slot = "contact_details"
 
     def ask(self, dispatcher, tracker, language):
@@ -156,3 +154,12 @@ class AskContactDetails(AskAction):
         else:
             say(dispatcher, "ask_contact", language)
         return []
+
+
+QUESTIONS: Dict[Text, Question] = {
+    cls.slot: cls() for cls in (
+        AskScore, AskReason, AskSituation, AskExpectation, AskImpact, AskPriority, AskInOurPlace,
+        AskBlindSpot, AskSummaryFeedback, AskCorrection, AskResummaryFeedback, AskContactConsent,
+        AskContactDetails,
+    )
+}

@@ -3,12 +3,18 @@
 domain.yml lists every slot the form can ask; `required_slots` narrows that list turn by
 turn with the listening planner (bot.listening.plan_next_dimension), so which follow-up
 comes next is decided by what the customer has and has not told yet.
+
+Rasa calls this action every time the form runs (after an answer, and after an
+interruption such as "why do you ask?"), and then asks for the slot it sets as
+`requested_slot`. The domain has no `action_ask_*`/`utter_ask_*`, so this action asks the
+question itself (actions/ask.py) and stores the story: one action-server call per turn.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -16,20 +22,21 @@ from rasa_sdk.types import DomainDict
 from bot.contact import InvalidContact, parse_contact
 from bot.listening import (
     FOLLOWUP_DIMENSIONS,
-    analyze,
+    analyze_cached,
     interpret_confirmation,
     needs_follow_up_offer,
     parse_score,
     plan_next_dimension,
 )
 
+from actions.ask import QUESTIONS
 from actions.conversation import (
     DIMENSION_SLOTS,
     SLOT_DIMENSIONS,
     conversation_state,
     is_injection,
-    language_of,
     latest_intent,
+    persist,
 )
 
 NO_CONTACT = "not_given"  # contact_details marker: the customer gave none (declined or invalid)
@@ -42,6 +49,30 @@ def _blank(value: Any) -> bool:
 class ValidateFeedbackForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_feedback_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> List[Dict[Text, Any]]:
+        before = dict(tracker.slots)
+        events = await super().run(dispatcher, tracker, domain)  # validated slots applied to tracker
+        # The SDK repeats every validated slot, unchanged ones too: Rasa already holds those
+        # (extracted before this call), so sending them back only lengthens the tracker.
+        events = [e for e in events if e.get("event") != "slot" or e.get("name") == "requested_slot"
+                  or e.get("name") not in before or before[e.get("name")] != e.get("value")]
+        slot = next((e.get("value") for e in reversed(events)
+                     if e.get("event") == "slot" and e.get("name") == "requested_slot"), None)
+        question = QUESTIONS.get(slot) if slot else None
+        if question is None:
+            return events  # the form is done: the rules close the conversation
+        events += question.run(dispatcher, tracker)
+        await persist(tracker, dispatcher, events)
+        return events
+
+    async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Optional[Dict[Text, Any]]:
+        # The SDK leaves the choice to Rasa when the list happens to equal the domain's; the
+        # planner always decides here, and this action always asks.
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        return SlotSet("requested_slot", next((s for s in required if tracker.slots.get(s) is None), None))
 
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
@@ -96,7 +127,7 @@ class ValidateFeedbackForm(FormValidationAction):
         events: Dict[Text, Any] = {}
         # A story instead of a number is the story: keep it, do not ask for it again.
         if tracker.get_slot("answer_reason") is None and latest_intent(tracker) == "inform":
-            analysis = analyze(value, previous_language=tracker.get_slot("language"))
+            analysis = analyze_cached(value, previous_language=tracker.get_slot("language"))
             if not analysis.vague:
                 events.update(answer_reason=value, opened_with_story=True)
         attempts = int(tracker.get_slot("score_attempts") or 0)
@@ -114,7 +145,7 @@ class ValidateFeedbackForm(FormValidationAction):
         asked = list(tracker.get_slot("followups_asked") or [])
         if dimension != "reason" and dimension not in asked:
             events["followups_asked"] = asked + [dimension]
-        analysis = analyze(value, previous_language=tracker.get_slot("language"))
+        analysis = analyze_cached(value, previous_language=tracker.get_slot("language"))
         if analysis.done_signal or latest_intent(tracker) == "done":
             events["followups_done"] = True
         return events
@@ -185,7 +216,7 @@ class ValidateFeedbackForm(FormValidationAction):
             pass
         verdict, _ = interpret_confirmation(value)
         intent = latest_intent(tracker)
-        if verdict == "yes" or (intent == "affirm" and not analyze(value).gibberish):
+        if verdict == "yes" or (intent == "affirm" and not analyze_cached(value).gibberish):
             return {"contact_consent": True}
         if verdict == "no" or intent in ("deny", "dont_know", "done"):
             return {"contact_consent": False}

@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.listening import acknowledge, analyze, parse_score
+from bot.listening import acknowledge, analyze_cached, parse_score
 
 from actions.conversation import (
     DIMENSION_SLOTS,
@@ -75,7 +75,7 @@ class ActionOpening(SpeakingAction):
             return events
 
         score = parse_score(text)
-        analysis = analyze(text, previous_language=language)
+        analysis = analyze_cached(text, previous_language=language)
         if score.value is not None or score.candidates:
             say(dispatcher, "intro", language)
             if score.value is not None:
@@ -135,7 +135,7 @@ class ActionStop(SpeakingAction):
         return "action_stop"
 
     def respond(self, dispatcher, tracker, language):
-        if analyze(latest_text(tracker), previous_language=language).gibberish:
+        if analyze_cached(latest_text(tracker), previous_language=language).gibberish:
             # Keyboard mash the classifier happened to read as "stop": ask, do not end.
             say(dispatcher, "clarify", language, variant=turn_index(tracker))
             return []
@@ -162,7 +162,7 @@ class ActionCannotAnswer(SpeakingAction):
     def respond(self, dispatcher, tracker, language):
         text = latest_text(tracker)
         requested = tracker.get_slot("requested_slot")
-        if not analyze(text, previous_language=language).question and requested in DIMENSION_SLOTS.values():
+        if not analyze_cached(text, previous_language=language).question and requested in DIMENSION_SLOTS.values():
             # Not a question after all (the classifier misread an answer): keep it as the
             # answer and let the form go on.
             return answer_events(tracker, requested, text)

@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import record  # noqa: E402
+
 from bench.servers import rasa_servers  # noqa: E402
 
 
@@ -77,6 +79,7 @@ def main() -> int:
     for name, seconds, target in rows:
         verdict = "" if target is None else ("ok" if seconds <= target else "MISSED")
         print(f"{name:52} {seconds:8.1f} {('< ' + str(target)) if target else '':>8} {verdict}")
+        record(name, seconds, "s", f"< {target}" if target else None, None if target is None else seconds <= target)
     return 0
 
 

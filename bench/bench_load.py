@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -27,28 +26,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.report import machine, record  # noqa: E402
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 TARGET_P95_MS = 300.0
-
-
-def machine() -> dict:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        kb = int(next(l for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal")).split()[1])
-        mem = f"{kb / 1024 / 1024:.1f} GiB"
-    except (OSError, StopIteration, ValueError):
-        pass
-    return {"nproc": os.cpu_count(), "memory": mem, "cpu": cpu, "python": platform.python_version(),
-            "load_before": os.getloadavg()[0]}
 
 
 def main() -> int:
@@ -83,7 +65,6 @@ def main() -> int:
     try:
         # warm-up: the first message of each instance loads lazily initialised parts
         asyncio.run(run_customers(url, 4, seed=99))
-        cpu0 = os.times()
         t0 = time.monotonic()
         results = asyncio.run(run_customers(url, args.customers, sticky_ratio=0.5, seed=1,
                                             think_seconds=args.think_seconds, connections=args.customers))
@@ -111,6 +92,12 @@ def main() -> int:
     }
     print(json.dumps(report, indent=1))
     verdict = "met" if report["p95_ms"] <= TARGET_P95_MS else "NOT met"
+    label = f"load: {args.customers} concurrent conversations (think 0..{args.think_seconds:g} s)"
+    record(f"{label}, p50", report["p50_ms"], "ms")
+    record(f"{label}, p95", report["p95_ms"], "ms", f"<= {TARGET_P95_MS}", report["p95_ms"] <= TARGET_P95_MS)
+    record(f"{label}, throughput", report["throughput_rps"], "msg/s")
+    record(f"{label}, stories lost, duplicated or wrong", report["story_problems"], "", "0",
+           report["story_problems"] == 0)
     print(f"bench_load: {args.customers} concurrent conversations, think 0..{args.think_seconds:g} s: "
           f"p50 {report['p50_ms']} ms, p95 {report['p95_ms']} ms, p99 {report['p99_ms']} ms, "
           f"{report['throughput_rps']} req/s; target p95 <= {TARGET_P95_MS:.0f} ms {verdict}")

@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.report import record  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 TARGETS_MS = {"inbox": 150, "search": 300, "dashboard": 500, "story": 100}
@@ -183,6 +185,7 @@ def main(argv=None) -> int:
         p95 = pct(times, 95)
         passed = p95 <= TARGETS_MS[name]
         ok &= passed
+        record(f"review app at {total:,} stories: {name}, p95", p95, "ms", f"<= {TARGETS_MS[name]}", passed)
         print(f"{name:<10} {len(times):>8} {statistics.median(times):>8.1f} {p95:>8.1f} {max(times):>8.1f} "
               f"{TARGETS_MS[name]:>8}  {'ok' if passed else 'TOO SLOW':<9} "
               f"{statistics.median(cpu[name]):>8.1f} {pct(cpu[name], 95):>8.1f}")

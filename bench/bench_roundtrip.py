@@ -23,6 +23,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import record  # noqa: E402
+
 from bench.servers import BIN, post, rasa_servers  # noqa: E402
 from bot.run import latest_model  # noqa: E402
 
@@ -99,6 +101,10 @@ def main() -> int:
     for name, values in (("Gehoor (custom actions + store)", gehoor), ("stock Rasa (no custom action)", stock)):
         print(f"{name:34} {statistics.median(values):8.1f} {pct(values, 95):8.1f} {pct(values, 99):8.1f}")
     ratio = statistics.median(gehoor) / statistics.median(stock)
+    record("REST round trip, Gehoor, p50", statistics.median(gehoor), "ms")
+    record("REST round trip, Gehoor, p95", pct(gehoor, 95), "ms", "<= 150", pct(gehoor, 95) <= 150)
+    record("REST round trip, stock Rasa (no custom action), p50", statistics.median(stock), "ms")
+    record("REST round trip p50 ratio Gehoor / stock", ratio, "x", "<= 1.3", ratio <= 1.3)
     print(f"p50 ratio Gehoor / stock: {ratio:.2f} (target <= 1.3); Gehoor p95 target <= 150 ms")
     return 0
 

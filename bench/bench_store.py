@@ -25,6 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import record  # noqa: E402
+
 
 def _pct(values, p):
     values = sorted(values)
@@ -124,6 +126,8 @@ def main() -> int:
           f"median {w['write_median_ms']} ms, p95 {w['write_p95_ms']} ms")
     print(f"capture per turn (snapshot_from_events incl. analysis): "
           f"median {w['capture_median_ms']} ms, p95 {w['capture_p95_ms']} ms")
+    record("story write per turn, median", w["write_median_ms"], "ms", "<= 5", w["write_median_ms"] <= 5)
+    record("story capture per turn (incl. analysis), median", w["capture_median_ms"], "ms")
     if args.skip_export:
         return 0
 
@@ -144,6 +148,7 @@ def main() -> int:
         r = json.loads(result.stdout.strip().splitlines()[-1])
         print(f"export {r['format']}: {r['stories']} stories in {r['seconds']} s "
               f"({r['bytes'] / 1e6:.0f} MB), peak RSS {r['peak_rss_mb']} MB")
+        record(f"export {r['stories']:,} stories, {r['format']}", r["seconds"], "s", "<= 60", r["seconds"] <= 60)
         out.unlink()
     return 0
 

@@ -9,7 +9,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Iterator, List
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -37,12 +37,13 @@ def rasa_servers(model: Path, workdir: Path, *, with_actions: bool = True, proje
     procs: List[subprocess.Popen] = []
     log = open(workdir / f"servers-{rasa_port}.log", "wb")
     if with_actions:
-        procs.append(subprocess.Popen([str(BIN / "rasa"), "run", "actions", "--actions", "actions",
+        procs.append(subprocess.Popen([str(BIN / "python"), "-m", "bot.ops.action_server", "--actions", "actions",
                                        "--port", str(action_port)], cwd=ROOT, env=env, stdout=log, stderr=log))
     argv = [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
             "--endpoints", os.environ.get("GEHOOR_ENDPOINTS", "endpoints.yml")]
-    if project == ROOT:
-        argv += ["--credentials", "credentials.yml"]
+    # The same channels (and so the same Rasa speed-ups, bot/channels/rasa_speedups.py) for
+    # Gehoor and for the stock baseline.
+    argv += ["--credentials", str(ROOT / "credentials.yml")]
     procs.append(subprocess.Popen(argv, cwd=project, env=env, stdout=log, stderr=log))
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     try:

@@ -41,6 +41,12 @@ def max_followups() -> int:
     return max(0, _int("GEHOOR_MAX_FOLLOWUPS", 3))
 
 
+def story_write_delay_ms() -> int:
+    """How long the action server waits for a conversation's next turn before writing its
+    story (later turns replace the pending snapshot; one write instead of several)."""
+    return max(0, _int("GEHOOR_STORY_WRITE_DELAY_MS", 300))
+
+
 def idle_minutes() -> int:
     return max(1, _int("GEHOOR_IDLE_MINUTES", 30))
 

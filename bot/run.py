@@ -154,7 +154,8 @@ def build_children(model: Path) -> List[Child]:
     if token:  # Rasa's HTTP API only with authentication
         rasa_argv += ["--enable-api", "--auth-token", token]
     return [
-        Child("action server", [rasa, "run", "actions", "--actions", "actions",
+        # `rasa run actions` plus /ready, /metrics and the story writes on stop (bot/ops/action_plugin.py)
+        Child("action server", [python, "-m", "bot.ops.action_server", "--actions", "actions",
                                 "--port", str(config.action_port())],
               config.action_port(), "GEHOOR_ACTION_PORT", "/health"),
         Child("Rasa server", rasa_argv, config.rasa_port(), "GEHOOR_RASA_PORT", "/"),

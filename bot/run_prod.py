@@ -21,8 +21,10 @@ Readiness: every child answers its health URL (action servers: /ready, which che
 story database), the tracker database has Rasa's `events` table, and no Rasa log shows the
 silent fallback to the in-memory tracker store (or any other degraded start). Then
 var/prod/status/ready.json says so and nginx's /readyz answers 200 (503 before, and after a
-problem). The logs are watched afterwards too: a later fallback logs an error and withdraws
-readiness.
+problem; nginx proxies /readyz to the supervisor's in-memory answer, so nginx is never
+reloaded). The logs are watched afterwards too: a later fallback logs an error and withdraws
+readiness for good; PostgreSQL, Redis and RabbitMQ are checked every 5 s (503 while one is
+down, ready again when it is back).
 """
 from __future__ import annotations
 
@@ -37,8 +39,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
@@ -173,12 +173,41 @@ def check_rabbitmq(env: Dict[str, str]) -> None:
         ) from exc
 
 
+def check_postgresql(urls: List[str]) -> Optional[str]:
+    """None when every distinct database in `urls` answers `SELECT 1` (3 s timeout), else why not."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine.url import make_url
+    from sqlalchemy.pool import NullPool
+
+    for url in dict.fromkeys(urls):
+        if make_url(url).get_backend_name() != "postgresql":
+            continue
+        try:
+            engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 3})
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+            finally:
+                engine.dispose()
+        except Exception as exc:  # noqa: BLE001
+            parsed = make_url(url)
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+            return (f"PostgreSQL is not reachable at {parsed.host}:{parsed.port or 5432}/{parsed.database}: {first}"
+                    " — Rasa holds messages for up to GEHOOR_TRACKER_WAIT_SECONDS, story writes go to the"
+                    " action servers' outboxes")
+    return None
+
+
 def backing_service_problem(env: Dict[str, str]) -> Optional[str]:
-    """A cheap run-time check (every few seconds): Redis answers PING, RabbitMQ accepts TCP.
-    With Redis down, Rasa's REST channel answers 200 with an empty list and drops the message
-    (the LockError is only logged), so the stack must not be called ready meanwhile."""
+    """A cheap run-time check (every few seconds): PostgreSQL answers, Redis answers PING,
+    RabbitMQ accepts TCP. With Redis down, Rasa's REST channel answers 200 with an empty list
+    and drops the message (the LockError is only logged); with PostgreSQL down, messages wait
+    (and are refused after GEHOOR_TRACKER_WAIT_SECONDS). Either way the stack is not ready."""
     import socket
 
+    problem = check_postgresql([env["GEHOOR_TRACKER_DB_URL"], env["GEHOOR_DB_URL"]])
+    if problem:
+        return problem
     try:
         check_redis(env)
     except StartError as exc:
@@ -216,7 +245,7 @@ def nginx_binary() -> str:
 
 
 def nginx_config(public_port: int, bind: str, rasa_ports: List[int], action_lb_port: int,
-                 action_ports: List[int], directory: Path) -> str:
+                 action_ports: List[int], directory: Path, status_port: int) -> str:
     log = directory / "log"
     tmp = directory / "nginx-tmp"
     status = directory / "status"
@@ -285,9 +314,19 @@ http {{
   server {{
     listen {bind}:{public_port};
     location = /nginx-health {{ default_type text/plain; return 200 "ok\\n"; }}
-    # Answered by nginx itself from an include the supervisor rewrites (then reloads nginx):
-    # nginx's workers need no access to var/.
-    location = /readyz {{ default_type application/json; include {directory}/readyz.conf; }}
+    # The supervisor's current answer (StatusServer, from memory): a readiness change needs no
+    # nginx reload. A reload closes idle keep-alive connections, and a request racing that
+    # close fails (the fault suite saw a pooled Rasa→action call lose the action's events).
+    location = /readyz {{
+      proxy_pass http://127.0.0.1:{status_port}/readyz;
+      proxy_connect_timeout 2s;
+      proxy_read_timeout 5s;
+      error_page 502 504 = @readyz_down;
+    }}
+    location @readyz_down {{
+      default_type application/json;
+      return 503 '{{"ready": false, "reason": "the gehoor run-prod supervisor does not answer"}}\n';
+    }}
     location /socket.io/ {{
       proxy_pass http://gehoor_rasa_socketio;
       proxy_http_version 1.1;
@@ -376,10 +415,9 @@ class Topology:
                                                           "--bind", "127.0.0.1", "--directory", str(ROOT / "web")],
                                        config.web_port(), "GEHOOR_WEB_PORT", "/"))
 
-    def write_nginx_config(self) -> None:
-        (self.directory / "readyz.conf").write_text(readyz_include(False, {"reason": "starting"}))
+    def write_nginx_config(self, status_port: int) -> None:
         self.nginx_conf.write_text(nginx_config(self.public_port, self.bind, self.rasa_ports, self.action_lb_port,
-                                                self.action_ports, self.directory))
+                                                self.action_ports, self.directory, status_port))
         test = subprocess.run([nginx_binary(), "-t", "-q", "-p", str(self.directory), "-c", str(self.nginx_conf),
                                "-e", str(self.log_dir / "nginx-error.log")], capture_output=True, text=True)
         if test.returncode != 0:
@@ -439,7 +477,7 @@ class RestartPolicy:
     def __init__(self) -> None:
         self.limit = int(os.environ.get("GEHOOR_PROD_MAX_RESTARTS", "5"))
         self.history: Dict[str, List[float]] = {}
-        self.recent = False
+        self.recent: List[str] = []  # restarted since every instance was last up
 
     def allow(self, child: Child) -> bool:
         if not (child.name.startswith("rasa-") or child.name.startswith("action-")):
@@ -451,7 +489,7 @@ class RestartPolicy:
                   file=sys.stderr, flush=True)
             return False
         self.history[child.name] = times + [now]
-        self.recent = True
+        self.recent = list(dict.fromkeys(self.recent + [child.name]))
         return True
 
 
@@ -460,39 +498,59 @@ def waiting_reason(child: Child) -> str:
     return lines[-1].strip()[:400] if lines else ""
 
 
-def readyz_include(ready: bool, details: Dict) -> str:
-    # nginx interpolates $variables in `return` text and has no escape for "$": drop them.
-    body = json.dumps({"ready": ready, **details}).replace("$", "").replace("\\", "\\\\").replace("'", "\\'")
-    return f"return {200 if ready else 503} '{body}\\n';\n"
+class StatusServer:
+    """The supervisor's readiness answer for nginx's /readyz: `GET /readyz` on an ephemeral
+    127.0.0.1 port, served from memory by a daemon thread (nginx proxies to it; its workers
+    never read var/). Changing it needs no nginx reload — a reload closes idle keep-alive
+    connections, and a request racing that close fails."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self._lock = threading.Lock()
+        self._answer: Tuple[int, bytes] = (503, b'{"ready": false, "reason": "starting"}\n')
+        status = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                code, body = status.answer() if self.path.split("?")[0] == "/readyz" else (404, b"{}\n")
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:  # noqa: ANN002
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port: int = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, name="gehoor-readyz", daemon=True).start()
+
+    def answer(self) -> Tuple[int, bytes]:
+        with self._lock:
+            return self._answer
+
+    def set(self, ready: bool, details: Dict) -> None:
+        body = (json.dumps({"ready": ready, **details}) + "\n").encode()
+        with self._lock:
+            self._answer = (200 if ready else 503, body)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
-def write_ready(directory: Path, ready: bool, details: Dict, nginx: Optional[Child] = None) -> None:
+def write_ready(directory: Path, ready: bool, details: Dict, status_server: Optional[StatusServer] = None) -> None:
     """Record readiness: status/ready.json (for people and scripts) and nginx's /readyz."""
     status = directory / "status"
     status.mkdir(parents=True, exist_ok=True)
     tmp = status / "ready.json.tmp"
     tmp.write_text(json.dumps({"ready": ready, **details}, indent=1))
     tmp.replace(status / "ready.json")
-    include = directory / "readyz.conf"
-    text = readyz_include(ready, details)
-    if include.exists() and include.read_text() == text:
-        return
-    include.write_text(text)
-    if nginx is not None and nginx.process is not None and nginx.process.poll() is None:
-        os.kill(nginx.process.pid, signal.SIGHUP)  # graceful reload: re-reads the include
-        # Until the old workers are gone, a new connection may still get the old answer:
-        # wait (up to 5 s) until /readyz says the new state three times in a row.
-        expected, streak, deadline = (200 if ready else 503), 0, time.monotonic() + 5
-        while streak < 3 and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(nginx.url + "/readyz", timeout=1) as response:
-                    status = response.status
-            except urllib.error.HTTPError as exc:
-                status = exc.code
-            except (urllib.error.URLError, OSError):
-                status = 0
-            streak = streak + 1 if status == expected else 0
-            time.sleep(0.05)
+    if status_server is not None:
+        status_server.set(ready, details)
 
 
 def choose_model(args: argparse.Namespace, env: Dict[str, str]) -> Path:
@@ -530,7 +588,8 @@ def run_prod(args: argparse.Namespace) -> int:
         model = choose_model(args, env)
         topology = Topology(model, env, only_bot=getattr(args, "only_bot", False))
         check_ports(topology.children + [topology.nginx_action_child])
-        topology.write_nginx_config()
+        status_server = StatusServer()
+        topology.write_nginx_config(status_server.port)
     except StartError as exc:
         print(f"gehoor: {exc}", file=sys.stderr)
         return 1
@@ -544,7 +603,7 @@ def run_prod(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    write_ready(topology.directory, False, {"reason": "starting"})
+    write_ready(topology.directory, False, {"reason": "starting"}, status_server)
     children = topology.children
     print(f"gehoor: production profile, model {model.name}; logs in {topology.log_dir}/", flush=True)
     # The first Rasa instance creates the tracker tables in a new database; started together,
@@ -596,17 +655,18 @@ def run_prod(args: argparse.Namespace) -> int:
                 if ready:
                     print("gehoor: ERROR readiness withdrawn (/readyz now 503)", file=sys.stderr, flush=True)
                 ready = False
-                write_ready(topology.directory, False, {"reason": problems[0]}, topology.nginx)
+                write_ready(topology.directory, False, {"reason": problems[0]}, status_server)
             if was_ready and not degraded and time.monotonic() - last_service_check >= 5:
                 last_service_check = time.monotonic()
                 problem = backing_service_problem(env)
                 if problem and service_problem is None:
                     print(f"gehoor: ERROR {problem}; readiness withdrawn (/readyz 503)", file=sys.stderr, flush=True)
-                    write_ready(topology.directory, False, {"reason": problem}, topology.nginx)
+                    write_ready(topology.directory, False, {"reason": problem}, status_server)
                     ready = False
                 elif service_problem is not None and problem is None:
-                    print("gehoor: backing services reachable again; ready", flush=True)
-                    write_ready(topology.directory, True, {"model": model.name}, topology.nginx)
+                    print(f"gehoor: backing services reachable again ({service_problem.split(' is not ')[0]} was "
+                          "down); ready", flush=True)
+                    write_ready(topology.directory, True, {"model": model.name}, status_server)
                     ready = True
                 service_problem = problem
             if ready and restarts.recent:
@@ -614,8 +674,8 @@ def run_prod(args: argparse.Namespace) -> int:
                     if child.name not in up and healthy(child):
                         up.add(child.name)
                 if len(up) == len(children):
-                    restarts.recent = False
-                    print("gehoor: every instance is up again", flush=True)
+                    print(f"gehoor: every instance is up again (restarted: {', '.join(restarts.recent)})", flush=True)
+                    restarts.recent = []
             if not ready and not degraded and not was_ready:
                 for child in children:
                     if child.name not in up and healthy(child):
@@ -629,7 +689,7 @@ def run_prod(args: argparse.Namespace) -> int:
                         ready = was_ready = True
                         seconds = time.monotonic() - started
                         write_ready(topology.directory, True, {"model": model.name, "started_s": round(seconds, 1)},
-                                    topology.nginx)
+                                    status_server)
                         print_ready(topology, seconds)
                 elif time.monotonic() - started > START_TIMEOUT and time.monotonic() - last_wait_note > 30:
                     last_wait_note = time.monotonic()
@@ -643,8 +703,9 @@ def run_prod(args: argparse.Namespace) -> int:
     finally:
         why = f" (signal {signal.Signals(received[0]).name})" if received else ""
         print(f"gehoor: stopping all services{why}…", flush=True)
-        write_ready(topology.directory, False, {"reason": "stopped"})
+        write_ready(topology.directory, False, {"reason": "stopped"}, status_server)
         stop_all(children)
+        status_server.close()
     return exit_code
 
 

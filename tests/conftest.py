@@ -122,7 +122,7 @@ def gehoor_stack(tmp_path_factory: pytest.TempPathFactory):
         GEHOOR_ACTION_URL=f"http://127.0.0.1:{action_port}/webhook",
     )
     specs = [
-        ("action-server", [str(BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
+        ("action-server", [str(BIN / "python"), "-m", "bot.ops.action_server", "--actions", "actions", "--port", str(action_port)],
          f"http://127.0.0.1:{action_port}/health"),
         ("rasa", [str(BIN / "rasa"), "run", "--model", str(latest_model()), "--port", str(rasa_port),
                   "--interface", "127.0.0.1", "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",

@@ -158,7 +158,7 @@ class SocketIOInput(RasaSocketIOInput):
                 data = {k: v for k, v in data.items() if k != "session_id"}
             await rasa_session_request(sid, data)
 
-        async def handle_message(sid: Text, data: Any = None) -> None:
+        async def handle_message(sid: Text, data: Any = None) -> Optional[Dict[str, bool]]:
             if not isinstance(data, dict):
                 logger.warning("socketio: dropped a %s that is not an object", self.user_message_evt)
                 return
@@ -184,9 +184,20 @@ class SocketIOInput(RasaSocketIOInput):
             if self._rate_limited(sid):
                 logger.warning("socketio: dropped a message from %s: more than %d a minute", sid, self.max_messages_per_minute)
                 return
-            if message_id:
-                self.seen.seen(f"{session_id}:{message_id}")
-            await rasa_message(sid, {"session_id": session_id, "message": message, self.metadata_key: metadata})
+            key = f"{session_id}:{message_id}" if message_id else None
+            if key:
+                self.seen.seen(key)
+            try:
+                await rasa_message(sid, {"session_id": session_id, "message": message, self.metadata_key: metadata})
+            except Exception:  # noqa: BLE001 — e.g. the lock store or tracker store is down
+                # Not handled: forget the id so the widget's resend is processed, and say so in
+                # the acknowledgement (the widget sends it again after a second).
+                if key:
+                    self.seen.forget(key)
+                logger.exception("socketio: message %s of session %s could not be handled; "
+                                 "the widget will send it again", message_id, session_id)
+                return {"ok": False}
+            return {"ok": True}
 
         sio.on("connect", connect, namespace=self.namespace)
         sio.on("disconnect", disconnect, namespace=self.namespace)

@@ -13,6 +13,7 @@ from .analysis import (
     MessageAnalysis,
     StoryAnalysis,
     analyze,
+    analyze_cached,
     analyze_story,
 )
 from .catalogue import text
@@ -45,7 +46,7 @@ def warm_up() -> None:
         _catalogue.load(lang)
 
 __all__ = [
-    "AspectMention", "EmotionMention", "MessageAnalysis", "StoryAnalysis", "analyze",
+    "AspectMention", "EmotionMention", "MessageAnalysis", "StoryAnalysis", "analyze", "analyze_cached",
     "analyze_story", "text", "detect_language", "DIMENSIONS", "reload_lexicon",
     "FOLLOWUP_DIMENSIONS", "ConversationState", "acknowledge", "compose_acknowledgement", "compose_followup", "compose_reason_question",
     "covered_dimensions", "interpret_confirmation", "needs_follow_up_offer",

@@ -284,6 +284,30 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
     )
 
 
+# Validation, the planner and the story store read the same messages again every turn
+# (the store re-captures the whole story). analyze() is deterministic, so its result is
+# remembered; keyed by the loaded lexicon too, so a reloaded lexicon never serves old results.
+_CACHE_SIZE = 5_000
+_cache: dict[tuple[str, str | None, int], tuple[object, MessageAnalysis]] = {}
+
+
+def analyze_cached(text: str, previous_language: str | None = None) -> MessageAnalysis:
+    """analyze(), remembered. The result is shared: treat it as read-only."""
+    res = resources()
+    key = (text, previous_language, id(res))
+    hit = _cache.get(key)
+    if hit is not None:  # the entry holds `res` itself, so its id cannot be another's meanwhile
+        return hit[1]
+    result = analyze(text, previous_language)
+    if len(_cache) >= _CACHE_SIZE:
+        _cache.clear()
+    _cache[key] = (res, result)
+    return result
+
+
+analyze_cached.cache_clear = _cache.clear  # type: ignore[attr-defined]  # like functools.lru_cache
+
+
 def analyze_story(customer_texts: list[str], language: str) -> StoryAnalysis:
     """Aggregate analysis over all customer messages of one conversation."""
     aspects: list[str] = []
@@ -296,7 +320,7 @@ def analyze_story(customer_texts: list[str], language: str) -> StoryAnalysis:
     for text in customer_texts or ():
         if not text or not text.strip() or text.lstrip().startswith("/"):
             continue
-        a = analyze(text, previous)
+        a = analyze_cached(text, previous)
         previous = a.language
         for name in a.aspect_names:
             if name not in aspects:

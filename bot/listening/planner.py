@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import catalogue
-from .analysis import MessageAnalysis, analyze, analyze_story
+from .analysis import MessageAnalysis, analyze, analyze_cached, analyze_story
 from .lexicon import aspect_label, resources
 from .nlp import LANGUAGES, fold, get_nlp
 from .score import parse_score
@@ -35,11 +35,6 @@ class ConversationState:
     opened_with_story: bool = False
     done: bool = False  # the customer signalled they are done
     max_followups: int = 3
-
-
-@lru_cache(maxsize=2048)
-def _analysis(text: str, language: str) -> MessageAnalysis:
-    return analyze(text, language)
 
 
 def _lang(state: ConversationState) -> str:
@@ -86,7 +81,7 @@ def covered_dimensions(state: ConversationState) -> set[str]:
     lang = _lang(state)
     covered = {k for k in state.answers if k in FOLLOWUP_DIMENSIONS}
     for _, t in _texts(state):
-        covered |= _analysis(t, lang).dimensions
+        covered |= analyze_cached(t, lang).dimensions
     return covered
 
 
@@ -97,10 +92,10 @@ def plan_next_dimension(state: ConversationState) -> str | None:
         return None
     lang = _lang(state)
     texts = _texts(state)
-    analyses = [_analysis(t, lang) for _, t in texts]
+    analyses = [analyze_cached(t, lang) for _, t in texts]
     if analyses and analyses[-1].done_signal:
         return None
-    followup = [_analysis(t, lang) for k, t in texts if k in FOLLOWUP_DIMENSIONS]
+    followup = [analyze_cached(t, lang) for k, t in texts if k in FOLLOWUP_DIMENSIONS]
     if any(a.done_signal for a in followup):
         return None  # the customer said "dat was het" (the order of answers may be unknown)
     if len(analyses) >= 2 and analyses[-1].dont_know and analyses[-2].dont_know and asked:
@@ -392,7 +387,7 @@ def acknowledge(text: str, analysis: MessageAnalysis | None = None, language: st
     customer started with their story: ``acknowledge(text, analyze(text), "nl")``.
     """
     lang = language if language in LANGUAGES else (analysis.language if analysis else "nl")
-    a = analysis if analysis is not None else _analysis(text or "", lang)
+    a = analysis if analysis is not None else analyze_cached(text or "", lang)
     return acknowledge_analysis(a, lang, turn)
 
 
@@ -414,7 +409,7 @@ def compose_acknowledgement(state: ConversationState, last_text: str) -> str:
     lang = _lang(state)
     asked = asked_dimensions(state)
     answered = _answered_dimension(state, last_text, asked)
-    return acknowledge_analysis(_analysis(last_text or "", lang), lang, len(asked), answered)
+    return acknowledge_analysis(analyze_cached(last_text or "", lang), lang, len(asked), answered)
 
 
 def _bare_score(text: str) -> int | None:
@@ -427,7 +422,7 @@ def _bare_score(text: str) -> int | None:
 
 def _is_promoter(state: ConversationState) -> bool:
     lang = _lang(state)
-    return _band(state, [_analysis(t, lang) for _, t in _texts(state)]) == "promoter"
+    return _band(state, [analyze_cached(t, lang) for _, t in _texts(state)]) == "promoter"
 
 
 def compose_followup(state: ConversationState, dimension: str, last_text: str, again: bool = False) -> str:
@@ -449,7 +444,7 @@ def compose_followup(state: ConversationState, dimension: str, last_text: str, a
     elif score is not None and state.answers.get("reason"):
         ack = catalogue.text("ack_score", lang, turn, score=score)  # the score came after the story
     else:
-        a = _analysis(last_text or "", lang)
+        a = analyze_cached(last_text or "", lang)
         ack = acknowledge_analysis(a, lang, turn, _answered_dimension(state, last_text, asked))
     key = f"q_{dimension}"
     if dimension == "situation" and _is_promoter(state):
@@ -723,7 +718,7 @@ def _summary_body(state: ConversationState, lang: str) -> list[str]:
     the question it answered when its words name no dimension."""
     body: list[str] = []
     for key, raw in _texts(state):
-        a = _analysis(raw, lang)
+        a = analyze_cached(raw, lang)
         if a.dont_know or a.done_signal or a.gibberish or _bare_yes_no(raw):
             continue
         shifted = _clean(shift_pronouns(_story_text(raw), lang))
@@ -766,10 +761,27 @@ def summarise(state: ConversationState) -> str:
     return " ".join(parts)
 
 
+# A correction of at least this many words restates the story: it replaces the summary.
+# A shorter one ("it was four times, not three") corrects a detail: the summary is repeated
+# with the correction after it, named as such, so the customer checks the whole story again.
+RESTATEMENT_WORDS = 15
+
+
 def resummarise(state: ConversationState, correction: str) -> str:
     """Summary after a correction: the correction is the authoritative version."""
     lang = _lang(state)
     corrected = _clean(shift_pronouns(correction or "", lang), max_words=60)
+    body = _summary_body(state, lang) if corrected and len(corrected.split()) < RESTATEMENT_WORDS else []
+    if body:
+        parts = [catalogue.text("resummary_detail_intro", lang, len(state.asked))]
+        if state.score is not None:
+            parts.append(catalogue.text("summary_score", lang, score=int(state.score)))
+        parts.extend(body)
+        detail = corrected if corrected.startswith(("I ", "I'")) else corrected[:1].lower() + corrected[1:]
+        parts.append(catalogue.text("resummary_detail", lang,
+                                    correction=detail + ("" if detail[-1] in ".!?…" else ".")))
+        parts.append(catalogue.text("summary_check", lang))
+        return " ".join(parts)
     parts = [catalogue.text("resummary_intro", lang, len(state.asked))]
     intro = parts[0]
     if corrected and intro.endswith(":") and not corrected.startswith(("I ", "I'")):
@@ -789,7 +801,7 @@ def needs_follow_up_offer(state: ConversationState, *analyses: MessageAnalysis) 
         return True
     lang = _lang(state)
     if not analyses:
-        analyses = tuple(_analysis(t, lang) for _, t in _texts(state))
+        analyses = tuple(analyze_cached(t, lang) for _, t in _texts(state))
     if any(a.sentiment_label == "negative" or a.question for a in analyses):
         return True
     if any(m.emotion in NEGATIVE_EMOTIONS for a in analyses for m in a.emotions):

@@ -5,6 +5,7 @@
                   says why not (503) — e.g. PostgreSQL unreachable. The outbox depth is
                   reported too (a non-empty outbox means writes are being queued).
     GET /metrics  Prometheus text format (bot/ops/metrics.py + the process collectors)
+    on stop       writes the stories still pending in actions/story_sink.py's debounce
 
 rasa_sdk discovers plugins only through a top-level `rasa_sdk_plugins` package; Gehoor
 registers this module explicitly instead (bot/ops/action_server.py, which `gehoor run-prod`
@@ -66,6 +67,13 @@ def attach_sanic_app_extensions(app: Sanic) -> None:
     async def ready(request):  # noqa: ANN001, ARG001
         ok, details = await readiness()
         return response.json({"status": "ready" if ok else "not ready", **details}, status=200 if ok else 503)
+
+    @app.before_server_stop
+    async def write_pending_stories(app_, loop):  # noqa: ANN001, ARG001
+        """SIGTERM/SIGINT: stories still waiting for their debounce are written before exit."""
+        from actions import story_sink
+
+        await story_sink.drain()
 
     @app.get("/metrics")
     async def prometheus_metrics(request):  # noqa: ANN001, ARG001

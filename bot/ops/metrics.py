@@ -25,7 +25,7 @@ STORY_WRITE_SECONDS = Histogram(
 OUTBOX_DEPTH = Gauge("gehoor_story_outbox_depth", "Story snapshots waiting in the outbox of this action server")
 ERRORS = Counter("gehoor_errors", "Errors by place", ["where"])
 
-for _outcome in ("stored", "queued", "skipped", "failed"):
+for _outcome in ("stored", "queued", "superseded", "skipped", "failed"):
     STORY_WRITES.labels(_outcome)
 for _where in ("store", "readiness"):
     ERRORS.labels(_where)

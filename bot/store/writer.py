@@ -9,6 +9,9 @@
     await writer.aclose()
 
 Writes run one at a time on a dedicated worker thread, in the order they were submitted.
+`save_events` snapshots are the whole story so far: when a newer one of the same story is
+already queued behind an older one, the older one is skipped (outcome `superseded`) instead
+of being analysed and written only to be overwritten.
 When the database is unreachable (connection refused, locked, timeout) the snapshot goes to
 the durable outbox; later saves first flush the outbox in order (so an older queued snapshot
 never lands after a newer one), and the background task retries while it is non-empty.
@@ -17,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional
 
-from bot.store.capture import StorySnapshot, snapshot_from_events
+from bot.store.capture import StorySnapshot, reference_from_events, snapshot_from_events
 from bot.store.outbox import FlushReport, Outbox, is_temporary
 from bot.store.repository import StoryRepository, SaveResult
 
@@ -35,6 +39,7 @@ class WriteOutcome:
     result: Optional[SaveResult] = None
     outbox_depth: int = 0
     error: Optional[str] = None
+    superseded: bool = False  # a newer snapshot of the same story was queued; this one skipped
 
 
 class StoryWriter:
@@ -44,6 +49,9 @@ class StoryWriter:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gehoor-store")
         self._task: Optional[asyncio.Task] = None
         self._pending = self.outbox.depth()
+        self._newest: dict = {}  # (conversation, reference) -> sequence number of the newest save_events
+        self._sequence = 0
+        self._newest_lock = threading.Lock()
         if self._pending:
             log.warning("story outbox holds %d snapshot(s) from an earlier run", self._pending)
 
@@ -95,14 +103,27 @@ class StoryWriter:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.save_sync, snapshot)
 
-    async def save_events(self, conversation_id: str, events: list) -> Optional[WriteOutcome]:
+    async def save_events(self, conversation_id: str, events: list,
+                          reference: Optional[str] = None) -> Optional[WriteOutcome]:
         """Capture (snapshot_from_events, incl. the listening analysis: a few ms of CPU) *and*
         save on the worker thread. None when the session has no customer message yet.
-        Use capture.reference_from_events() for the reference without waiting."""
+        Use capture.reference_from_events() for the reference without waiting (and pass it as
+        `reference` when you have it)."""
         loop = asyncio.get_running_loop()
         events = list(events)
+        reference = reference or reference_from_events(conversation_id, events)
+        if reference is None:
+            return None
+        key = (conversation_id, reference)
+        with self._newest_lock:
+            self._sequence += 1
+            sequence = self._newest[key] = self._sequence
 
         def work() -> Optional[WriteOutcome]:
+            with self._newest_lock:
+                if self._newest.get(key) != sequence:
+                    return WriteOutcome(True, reference, superseded=True)
+                del self._newest[key]  # a save_events from now on is newer than this one
             snapshot = snapshot_from_events(conversation_id, events)
             return None if snapshot is None else self.save_sync(snapshot)
 

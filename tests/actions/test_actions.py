@@ -37,6 +37,7 @@ def store(tmp_path, monkeypatch):
     monkeypatch.setattr(story_sink, "_writer", None)
     monkeypatch.setattr(story_sink, "_lock", asyncio.Lock())
     monkeypatch.setattr(story_sink, "_in_flight", set())
+    monkeypatch.setattr(story_sink, "_pending", {})
     yield url
 
 
@@ -75,6 +76,11 @@ def run(action, t: Tracker) -> tuple[List[dict], CollectingDispatcher]:
         return events
 
     return asyncio.run(act()), dispatcher
+
+
+def ask(question, t: Tracker) -> tuple[List[dict], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    return question.run(dispatcher, t), dispatcher
 
 
 def slot_events(events: List[dict]) -> Dict[str, Any]:
@@ -234,19 +240,19 @@ def test_opening_with_a_score_prefills_it():
 
 
 def test_ask_score_offers_buttons_with_plain_text_payloads():
-    _, dispatcher = run(AskScore(), tracker("hoi", "greet"))
+    _, dispatcher = ask(AskScore(), tracker("hoi", "greet"))
     buttons = dispatcher.messages[0]["buttons"]
     assert [b["payload"] for b in buttons] == [str(n) for n in range(11)]
 
 
 def test_reason_question_names_the_score():
-    _, dispatcher = run(AskReason(), tracker("4", "give_score", {"score": 4.0, "score_answer": "4", "language": "nl"}))
+    _, dispatcher = ask(AskReason(), tracker("4", "give_score", {"score": 4.0, "score_answer": "4", "language": "nl"}))
     assert "4" in texts(dispatcher) and texts(dispatcher).count("?") == 1
 
 
 def test_summary_uses_the_customers_words_and_sets_the_summary_slot():
     slots = {"score": 4.0, "language": "nl", "answer_reason": "Ik moest drie keer bellen over mijn factuur"}
-    events, dispatcher = run(AskSummaryFeedback(), tracker("dat was het", "done", slots))
+    events, dispatcher = ask(AskSummaryFeedback(), tracker("dat was het", "done", slots))
     assert "factuur" in texts(dispatcher)
     assert slot_events(events)["summary"] == texts(dispatcher)
 
@@ -337,3 +343,44 @@ def test_a_statement_misread_as_out_of_scope_is_kept_as_the_answer():
     events, dispatcher = run(ActionCannotAnswer(), tracker(
         "waar is mijn pakket?", "out_of_scope", {"requested_slot": "answer_priority"}))
     assert slot_events(events)["unresolved_question"] is True
+
+
+# --- one action-server call per turn: validation asks the next question ----------------
+
+def form_tracker(text: str, intent: str, slots: Dict[str, Any], sender: str, requested: str) -> Tracker:
+    """The tracker Rasa's form sends to validate_feedback_form: the answer is in its slot."""
+    t = tracker(text, intent, {**slots, "requested_slot": requested}, sender=sender,
+                latest_action="feedback_form", active_loop="feedback_form")
+    t.events.append({"event": "slot", "name": requested, "value": text, "timestamp": time.time()})
+    t.slots[requested] = text
+    return t
+
+
+def test_validation_asks_the_next_question_and_stores_the_story(store):
+    slots = {"score_answer": "4", "score": 4.0, "language": "nl"}
+    answer = "Ik moest weer drie keer bellen over mijn factuur"
+    events, dispatcher = run(ValidateFeedbackForm(), form_tracker(answer, "inform", slots, "one-call", "answer_reason"))
+    requested = slot_events(events)["requested_slot"]
+    assert requested and requested.startswith("answer_") and requested != "answer_reason"
+    assert len(dispatcher.messages) == 1 and texts(dispatcher).count("?") == 1
+    saved = stored_story(store, "one-call")
+    assert [m.text for m in saved.messages][-2:] == [answer, texts(dispatcher)]
+
+
+def test_validation_asks_again_after_an_interruption_with_other_words(store):
+    slots = {"score_answer": "4", "score": 4.0, "language": "nl", "requested_slot": "answer_reason"}
+    first, d1 = ask(AskReason(), tracker("4", "give_score", slots))
+    # "waarom vraag je dat?": Rasa runs the form again with nothing to validate.
+    t = tracker("waarom vraag je dat?", "why_ask", slots, sender="again",
+                latest_action="feedback_form", active_loop="feedback_form")
+    events, d2 = run(ValidateFeedbackForm(), t)
+    assert slot_events(events)["requested_slot"] == "answer_reason"
+    assert texts(d2).count("?") == 1 and texts(d2) != texts(d1)
+
+
+def test_validation_asks_nothing_when_the_form_is_done(store):
+    slots = {"score_answer": "10", "score": 10.0, "answer_reason": "super fijne service, heel blij",
+             "followups_done": True, "summary_confirmed": True, "language": "nl"}
+    events, dispatcher = run(ValidateFeedbackForm(), form_tracker("ja", "affirm", slots, "done", "summary_feedback"))
+    assert slot_events(events)["requested_slot"] is None
+    assert dispatcher.messages == []

@@ -143,5 +143,35 @@ async def test_resent_message_id_is_processed_once_and_acknowledged(serve):
         again = await client.call("user_uttered", message, timeout=5)
     finally:
         await client.disconnect()
-    assert first is None and again is None  # both acknowledged
+    assert first == {"ok": True} and again is None  # both acknowledged; the second not processed
     assert [m.text for m in bot.messages] == ["8"]
+
+
+class FailingOnceBot(Bot):
+    """Rasa's agent when its lock store or tracker store is briefly down: the first message raises."""
+
+    failures: int = 1
+
+    async def __call__(self, message):
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("lock store unavailable")
+        await super().__call__(message)
+
+
+async def test_a_message_the_bot_could_not_handle_is_acknowledged_as_failed_and_the_resend_is_processed(serve, caplog):
+    bot = FailingOnceBot(reply={"text": "Dank je."})
+    server = await serve(channel(), bot)
+    client, received = await connect(server)
+    try:
+        await client.emit("session_request", {"session_id": SESSION})
+        await until(lambda: received)
+        message = {"session_id": SESSION, "message": "8", "message_id": "m-2", "customData": {}}
+        with caplog.at_level(logging.ERROR, logger="gehoor.channels"):
+            first = await client.call("user_uttered", message, timeout=5)
+        again = await client.call("user_uttered", message, timeout=5)  # what the widget does next
+    finally:
+        await client.disconnect()
+    assert first == {"ok": False} and again == {"ok": True}
+    assert [m.text for m in bot.messages] == ["8"], "processed exactly once, by the resend"
+    assert any("could not be handled" in r.message for r in caplog.records)

@@ -11,6 +11,23 @@ INVALID = [
     {"events": [{"event": "slot"}]},                       # slot event without a name
     {"events": "not a list"},
     {"events": [{"name": "x"}]},                            # event without a type
+    {"events": [{"event": "no_such_event"}]},               # no branch of the oneOf
+    {"events": [{"event": ["slot"], "name": "x", "value": 1}]},
+    {"events": ["not an object"]},
+    {"events": [{"event": "slot", "name": "x", "value": 1, "timestamp": "yesterday"}]},
+    {"events": [{"event": "user", "text": "hoi", "parse_data": {"intent": {"name": 5}}}]},
+    {"events": [{"event": "action", "name": "x"}, {"event": "slot", "name": 3, "value": 1}]},
+    {"responses": "not a list"},
+    {"responses": ["not an object"]},
+    ["not", "an", "object"],
+]
+MORE_VALID = [
+    {},
+    {"events": []},
+    {"events": [{"event": "user", "text": "hoi", "parse_data": {"intent": {"name": "greet", "confidence": 0.9},
+                                                                 "entities": []}},
+                {"event": "bot", "text": "Hoi!", "metadata": {"utter_action": "x"}},
+                {"event": "active_loop", "name": None}, {"event": "reset_slots"}]},
 ]
 
 
@@ -23,9 +40,134 @@ def test_valid_response_passes():
     assert RemoteAction(name="x", action_endpoint=None)._validate_action_result(VALID) is True
 
 
+@pytest.mark.parametrize("response", MORE_VALID)
+def test_more_valid_responses_pass_both(response):
+    validate(response, RemoteAction.action_response_format_spec())
+    assert RemoteAction(name="x", action_endpoint=None)._validate_action_result(response) is True
+
+
 @pytest.mark.parametrize("response", INVALID)
 def test_invalid_response_fails_like_rasas_own_check(response):
     with pytest.raises(ValidationError):
         validate(response, RemoteAction.action_response_format_spec())
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         RemoteAction(name="x", action_endpoint=None)._validate_action_result(response)
+
+
+# --- pooled keep-alive calls to the action server -------------------------------------
+
+async def test_action_calls_reuse_one_connection_and_survive_a_closed_one():
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    peers: list = []
+    state = {"close_next": False}
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername"))
+        if state["close_next"]:
+            state["close_next"] = False
+            request.transport.close()  # like nginx closing a pooled connection on reload
+            return web.Response()
+        return web.json_response({"events": [], "responses": [], "n": len(peers)})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        first = await endpoint.request(json={"a": 1}, method="post")
+        second = await endpoint.request(json={"a": 2}, method="post")
+        assert (first["n"], second["n"]) == (1, 2)
+        assert peers[0] == peers[1], "the second call reused the first call's connection"
+        state["close_next"] = True
+        third = await endpoint.request(json={"a": 3}, method="post")
+        assert third["n"] == 4, "the call cut off by the closed connection was sent once more"
+        assert peers[3] != peers[0], "on a new connection"
+    finally:
+        await runner.cleanup()
+
+
+# --- SQL tracker store: stored-event count on the tracker, bulk insert --------------
+
+class CollectingBroker:
+    def __init__(self) -> None:
+        self.published: list = []
+
+    def publish(self, event) -> None:
+        self.published.append(event)
+
+
+def sql_store(tmp_path, broker=None):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    return SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"), event_broker=broker)
+
+
+def stored_rows(tmp_path, sender):
+    import json
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "tracker.db") as db:
+        return [json.loads(d)["event"] for (d,) in db.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,))]
+
+
+def turn(tracker, text):
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+
+    for event in (UserUttered(text, {"name": "inform", "confidence": 1.0}), ActionExecuted("utter_x"),
+                  BotUttered("ok"), ActionExecuted("action_listen")):
+        tracker.update(event)
+
+
+async def test_tracker_saves_store_each_event_once_and_publish_only_new_ones(tmp_path):
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    broker = CollectingBroker()
+    store = sql_store(tmp_path, broker)
+    tracker = store.init_tracker("s-1")
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
+        tracker.update(event)
+    turn(tracker, "hoi")
+    await store.save(tracker)
+    await store.save(tracker)  # nothing new: nothing stored or published twice
+    for text in ("8", "te laat"):
+        tracker = await store.retrieve("s-1")  # a new message reads the tracker again
+        turn(tracker, text)
+        await store.save(tracker)
+    expected = ["action", "session_started", "action"] + ["user", "action", "bot", "action"] * 3
+    assert stored_rows(tmp_path, "s-1") == expected
+    assert [e["event"] for e in broker.published] == expected
+    assert [e["text"] for e in broker.published if e["event"] == "user"] == ["hoi", "8", "te laat"]
+    # Rasa reads the session from its SessionStarted on (the action_session_start before it is older)
+    assert len((await store.retrieve("s-1")).events) == len(expected) - 1
+
+
+async def test_a_failed_tracker_save_counts_again_and_stores_nothing_twice(tmp_path, monkeypatch):
+    store = sql_store(tmp_path)
+    tracker = store.init_tracker("s-2")
+    turn(tracker, "hoi")
+    await store.save(tracker)
+    tracker = await store.retrieve("s-2")
+    turn(tracker, "8")
+    original = store.session_scope
+    calls = {"n": 0}
+
+    def failing_once():
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("database gone for a moment")
+        return original()
+
+    monkeypatch.setattr(store, "session_scope", failing_once)
+    with pytest.raises(ConnectionError):
+        await store.save(tracker)
+    await store.save(tracker)  # the retry: counted in the database, each event once
+    assert stored_rows(tmp_path, "s-2") == ["user", "action", "bot", "action"] * 2
+

@@ -75,8 +75,9 @@ def wait_http(url: str, timeout: float = 60) -> None:
 class FakeStack:
     """The fake bot server (restartable on the same port) and a static server for web/."""
 
-    def __init__(self, tmp: Path, jwt_key: str = "") -> None:
+    def __init__(self, tmp: Path, jwt_key: str = "", fail_once: str = "") -> None:
         self.jwt_key = jwt_key
+        self.fail_once = fail_once
         self.log = tmp / "messages.jsonl"
         self.rasa_port, self.web_port = free_port(), free_port()
         self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
@@ -93,7 +94,8 @@ class FakeStack:
         env = dict(os.environ, RASA_TELEMETRY_ENABLED="false")
         self.bot = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("widget_fake_server.py")), "--port", str(self.rasa_port),
-             "--log", str(self.log), "--origins", self.web_url, "--jwt-key", self.jwt_key],
+             "--log", str(self.log), "--origins", self.web_url, "--jwt-key", self.jwt_key,
+             "--fail-once", self.fail_once],
             env=env, stdout=open(self.tmp / "fake-server.log", "ab"), stderr=subprocess.STDOUT)
         wait_http(self.rasa_url + "/")
 
@@ -240,6 +242,24 @@ def test_widget_queues_messages_while_the_server_is_down(browser, fake_stack):
     texts = [m["text"] for m in fake_stack.messages()]
     assert texts == ["Hoi", "7"]  # delivered exactly once
     page.close()
+
+
+def test_widget_resends_a_message_the_server_could_not_handle(browser, tmp_path, widget_built):
+    """Rasa raised while handling "7" (its lock store was down): the channel acknowledges
+    {ok: false}, the widget sends it again a second later, and it is handled exactly once."""
+    stack = FakeStack(tmp_path, fail_once="7")
+    try:
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(demo_url(stack))
+        page.click("#open-feedback")
+        say(page, "Hoi")
+        say(page, "7", timeout=20)
+        assert "reden voor je 7" in page.locator(".msg.bot").last.inner_text()
+        assert [m["text"] for m in stack.messages()] == ["Hoi", "7"]
+        assert "could not be handled" in (tmp_path / "fake-server.log").read_text()
+        page.close()
+    finally:
+        stack.close()
 
 
 def test_widget_new_conversation_and_keyboard(browser, fake_stack):

@@ -45,15 +45,19 @@ def script(state: dict, text: str) -> dict:
     return {"text": "Dank je, ik heb het genoteerd."}
 
 
-def build_app(log_path: Path, allowed_origins: str = "", jwt_key: str = "") -> Sanic:
+def build_app(log_path: Path, allowed_origins: str = "", jwt_key: str = "", fail_once: str = "") -> Sanic:
     app = Sanic("gehoor_widget_fake")
     channel = SocketIOInput.from_credentials(
         {"session_persistence": True, "metadata_key": "customData", "allowed_origins": allowed_origins,
          "jwt_key": jwt_key or None}
     )
     states: dict = {}
+    failed: set = set()
 
     async def on_new_message(message: UserMessage) -> None:
+        if fail_once and message.text == fail_once and fail_once not in failed:
+            failed.add(fail_once)  # like Rasa when its lock store is briefly down
+            raise ConnectionError("lock store unavailable (scripted)")
         with log_path.open("a", encoding="utf-8") as f:
             f.write(json.dumps({"sender_id": message.sender_id, "text": message.text,
                                 "input_channel": message.input_channel, "metadata": message.metadata}) + "\n")
@@ -75,8 +79,9 @@ def main() -> None:
     parser.add_argument("--log", type=Path, required=True)
     parser.add_argument("--origins", default="")
     parser.add_argument("--jwt-key", default="")
+    parser.add_argument("--fail-once", default="", help="the first message with this text raises")
     args = parser.parse_args()
-    build_app(args.log, args.origins, args.jwt_key).run(host="127.0.0.1", port=args.port, access_log=False)
+    build_app(args.log, args.origins, args.jwt_key, args.fail_once).run(host="127.0.0.1", port=args.port, access_log=False)
 
 
 if __name__ == "__main__":

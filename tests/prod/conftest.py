@@ -13,7 +13,8 @@ import os
 
 import pytest
 
-from bot.ops.loadgen import ProdStack, services_unavailable
+from bot.ops.loadgen import ProdStack
+from services import require_prod_services  # (tests/services.py)
 
 
 def pytest_configure(config):
@@ -26,17 +27,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.prod)
 
 
-def require_services() -> None:
-    reason = services_unavailable()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"production services unavailable: {reason} (CI is set: these tests must run)")
-        pytest.skip(f"production services unavailable: {reason}")
-
-
 @pytest.fixture(scope="session")
 def prod_stack(tmp_path_factory):
-    require_services()
+    require_prod_services()
     stack = ProdStack.start(tmp_path_factory.mktemp("prod"), name="t")
     try:
         yield stack

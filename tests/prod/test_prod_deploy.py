@@ -2,9 +2,17 @@
 `gehoor run-prod`. No Docker engine or cluster here: structural checks — every variable
 endpoints.prod.yml expands is provided to every Rasa container, secrets come from variables,
 services/ports/probes/selectors/ingress backends point at things that exist, and both nginx
-configs pass `nginx -t`. Needs no running service."""
+configs pass `nginx -t` — plus schema validation, offline: every Kubernetes document against
+the Kubernetes JSON schemas (strict) of K8S_VERSIONS with kubernetes-validate, and the compose
+file against the Compose Specification schema with check-jsonschema. Both are pinned in
+requirements-deploy-lint.txt and installed into .tools/deploy-lint/ by
+scripts/install-deploy-lint.sh (`make test` runs it); without them those tests are skipped,
+unless CI is set. Deliberately broken copies prove the validators can fail. Needs no running
+service."""
 from __future__ import annotations
 
+import copy
+import json
 import re
 import shutil
 import subprocess
@@ -14,6 +22,7 @@ import pytest
 import yaml
 
 from bot import run_prod
+from services import require  # (tests/services.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -50,7 +59,9 @@ def test_rasa_reads_endpoints_prod(monkeypatch):
     for key in endpoint_variables():
         monkeypatch.setenv(key, env[key])
     endpoints = AvailableEndpoints.read_endpoints(str(ENDPOINTS))
-    assert endpoints.tracker_store.type == "SQL" and endpoints.tracker_store.url == env["GEHOOR_TRACKER_DB_URL"]
+    assert endpoints.tracker_store.type == "bot.channels.tracker_store.GehoorSQLTrackerStore"
+    assert endpoints.tracker_store.url == env["GEHOOR_TRACKER_DB_URL"]
+    assert endpoints.tracker_store.kwargs["dialect"] == "postgresql"
     assert endpoints.lock_store.type == "redis" and endpoints.lock_store.url == env["GEHOOR_REDIS_HOST"]
     assert endpoints.event_broker.type == "pika"
     assert endpoints.event_broker.kwargs["password"] == "s3cret"
@@ -103,6 +114,9 @@ def test_compose_topology_matches_the_profile():
             source = volume.split(":")[0]
             assert source.startswith(".") or source in declared, source
     assert set(services["nginx"]["depends_on"]) == set(rasa + actions)
+    for name, service in services.items():
+        for dependency in service.get("depends_on") or []:
+            assert dependency in services, f"{name} depends on {dependency}, which is not a service"
 
 
 def test_compose_has_no_literal_secrets():
@@ -119,8 +133,7 @@ def test_nginx_configs_pass_nginx_t(tmp_path, which):
         conf = re.sub(r"server (rasa|action)-\d+:", "server 127.0.0.1:", nginx_conf())
         conf = re.sub(r"listen (\d+);", lambda m: f"listen 127.0.0.1:{m.group(1)};", conf)
     else:
-        conf = run_prod.nginx_config(5005, "127.0.0.1", [5101, 5102], 5150, [5151, 5152], tmp_path)
-        (tmp_path / "readyz.conf").write_text(run_prod.readyz_include(False, {"reason": "it's a $test"}))
+        conf = run_prod.nginx_config(5005, "127.0.0.1", [5101, 5102], 5150, [5151, 5152], tmp_path, 5149)
     path = tmp_path / "nginx.conf"
     path.write_text(conf)
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -224,3 +237,181 @@ def test_k8s_references_resolve_and_cover_endpoints():
     rest = by_kind["Ingress"]["gehoor-rest"]["metadata"]["annotations"]
     assert rest["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$http_x_gehoor_sender"
     assert by_kind["Ingress"]["gehoor-socketio"]["metadata"]["annotations"]["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+
+
+# ---------------------------------------------------------------------------- schema validation
+# The oldest Kubernetes the manifests are meant for, and the newest schemas the pinned
+# kubernetes-validate bundles: an API version or field either of them lacks fails.
+K8S_VERSIONS = ("1.30.0", "1.37.0")
+LINT_PINS = ROOT / "requirements-deploy-lint.txt"
+LINT_BIN = ROOT / ".tools" / "deploy-lint" / "bin"
+
+
+def lint_tool(name: str) -> Path:
+    path = LINT_BIN / name
+    if not path.exists():
+        require(f"{name} is not installed: run scripts/install-deploy-lint.sh (make test does)", "schema")
+    return path
+
+
+def run_tool(*argv) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+def pinned(package: str) -> str:
+    for line in LINT_PINS.read_text().splitlines():
+        match = re.match(rf"{re.escape(package)}==(\S+)", line.strip())
+        if match:
+            return match.group(1)
+    raise AssertionError(f"{package} is not pinned in {LINT_PINS.name}")
+
+
+def lines_about(path, lines) -> list:
+    """The linter's output lines that name `path` (as a word, or before "::" / ":")."""
+    pattern = re.compile(rf"(^|\s){re.escape(str(path))}(:|\s|$)")
+    return [line for line in lines if pattern.search(line)]
+
+
+def k8s_schema_problems(paths, version: str) -> dict:
+    """kubernetes-validate --strict over `paths`: {path: [complaints]}, an empty list for a file
+    whose every document passed. The tool exits 0 for a document whose apiVersion/kind has no
+    schema in `version` (a typo, or an API that version removed) and only warns: that is a
+    failure here, and so is a document it did not report on."""
+    result = run_tool(lint_tool("kubernetes-validate"), "--strict", "--kubernetes-version", version, *paths)
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    problems = {}
+    for path in map(str, paths):
+        mine = lines_about(path, lines)
+        passed = [line for line in mine if re.match(rf"INFO {re.escape(path)} passed for resource ", line)]
+        problems[path] = [line for line in mine if line not in passed]
+        documents = sum(1 for doc in yaml.safe_load_all(Path(path).read_text()) if doc)
+        if len(passed) != documents and not problems[path]:
+            problems[path].append(f"{len(passed)} of {documents} documents passed")
+    if result.returncode and not any(problems.values()):
+        raise AssertionError(f"kubernetes-validate exited {result.returncode}:\n" + "\n".join(lines))
+    return problems
+
+
+def compose_schema_problems(paths) -> dict:
+    """check-jsonschema with its vendored Compose Specification schema over `paths`:
+    {path: [complaints]}, an empty list for a file that passed."""
+    result = run_tool(lint_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", *paths)
+    lines = [line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    problems = {str(path): lines_about(path, lines) for path in paths}
+    if result.returncode and not any(problems.values()):
+        raise AssertionError(f"check-jsonschema exited {result.returncode}:\n" + "\n".join(lines))
+    if not result.returncode:
+        assert not any(problems.values()), problems
+    return problems
+
+
+def test_deploy_linters_are_the_pinned_versions():
+    assert run_tool(lint_tool("kubernetes-validate"), "--version").stdout.strip() == pinned("kubernetes-validate")
+    version = run_tool(lint_tool("check-jsonschema"), "--version").stdout.strip()
+    assert version == f"check-jsonschema, version {pinned('check-jsonschema')}", (
+        f"{version}: run scripts/install-deploy-lint.sh")
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_k8s_manifests_match_the_kubernetes_schemas(version):
+    paths = sorted((DEPLOY / "k8s").glob("*.yaml"))
+    assert paths
+    problems = {path: found for path, found in k8s_schema_problems(paths, version).items() if found}
+    assert not problems, "\n".join(line for found in problems.values() for line in found)
+
+
+def test_compose_file_matches_the_compose_specification():
+    path = DEPLOY / "docker-compose.yml"
+    assert compose_schema_problems([path]) == {str(path): []}
+
+
+# Deliberately broken copies of the real files: each must fail, with the expected complaint.
+def _rasa_container(doc: dict) -> dict:
+    return doc["spec"]["template"]["spec"]["containers"][0]
+
+
+K8S_BREAKAGES = {
+    "replicas-not-an-integer": (lambda d: d["spec"].update(replicas="two"),
+                                "spec.replicas: 'two' is not of type 'integer'"),
+    "unknown-container-field": (lambda d: _rasa_container(d).update(imagePullPolcy="Always"),
+                                "('imagePullPolcy' was unexpected)"),
+    "containers-missing": (lambda d: d["spec"]["template"]["spec"].pop("containers"),
+                           "'containers' is a required property"),
+    "selector-missing": (lambda d: d["spec"].pop("selector"), "'selector' is a required property"),
+    "port-as-string": (lambda d: _rasa_container(d)["ports"][0].update(containerPort="5005"),
+                       "containerPort: '5005' is not of type 'integer'"),
+    "removed-api-version": (lambda d: d.update(apiVersion="extensions/v1beta1"),
+                            "Couldn't find schema for kind Deployment with api version extensions/v1beta1"),
+    "kind-typo": (lambda d: d.update(kind="Deploymnet"), "Couldn't find schema for kind Deploymnet"),
+}
+
+
+def _compose_service(doc: dict, name: str) -> dict:
+    return doc["services"][name]
+
+
+COMPOSE_BREAKAGES = {
+    "unknown-service-key": (lambda d: _compose_service(d, "redis").update(restrat="always"),
+                            r"\$\.services\.redis: .*\('restrat' was unexpected\)"),
+    "ports-not-a-list": (lambda d: _compose_service(d, "nginx").update(ports={"public": 5005}),
+                         r"\$\.services\.nginx\.ports: \{'public': 5005\} is not of type 'array'"),
+    "unknown-depends-on-condition": (
+        lambda d: _compose_service(d, "rasa-1")["depends_on"]["postgres"].update(condition="service_ready"),
+        r"\$\.services\['rasa-1'\]\.depends_on: .*'service_ready'.* is not valid under any of the given schemas"),
+    "unknown-healthcheck-key": (
+        lambda d: _compose_service(d, "rasa-1")["healthcheck"].update(intervall="10s"),
+        r"\$\.services\['rasa-1'\]\.healthcheck: 'intervall' does not match any of the regexes"),
+    "top-level-typo": (lambda d: d.update(service=d.pop("services")),
+                       r"\$: 'service' does not match any of the regexes"),
+}
+
+
+@pytest.fixture(scope="module")
+def broken_k8s(tmp_path_factory) -> dict:
+    """Every K8S_BREAKAGES variant of the real Rasa Deployment, plus the unbroken copy ("control",
+    written the same way), validated in one kubernetes-validate run."""
+    original = next(d for _, d in k8s_docs() if d["kind"] == "Deployment" and d["metadata"]["name"] == "gehoor-rasa")
+    folder = tmp_path_factory.mktemp("k8s-broken")
+    paths = {}
+    for name, (breakage, _) in {"control": (lambda d: None, None), **K8S_BREAKAGES}.items():
+        doc = copy.deepcopy(original)
+        breakage(doc)
+        paths[name] = folder / f"{name}.yaml"
+        paths[name].write_text(yaml.safe_dump(doc, sort_keys=False))
+    problems = k8s_schema_problems(list(paths.values()), K8S_VERSIONS[0])
+    return {name: problems[str(path)] for name, path in paths.items()}
+
+
+@pytest.fixture(scope="module")
+def broken_compose(tmp_path_factory) -> dict:
+    """Every COMPOSE_BREAKAGES variant of deploy/docker-compose.yml (anchors expanded), plus the
+    unbroken copy, validated in one check-jsonschema run."""
+    folder = tmp_path_factory.mktemp("compose-broken")
+    paths = {}
+    for name, (breakage, _) in {"control": (lambda d: None, None), **COMPOSE_BREAKAGES}.items():
+        doc = json.loads(json.dumps(compose()))  # unshare what YAML anchors share
+        breakage(doc)
+        paths[name] = folder / f"{name}.yml"
+        paths[name].write_text(yaml.safe_dump(doc, sort_keys=False))
+    problems = compose_schema_problems(list(paths.values()))
+    return {name: problems[str(path)] for name, path in paths.items()}
+
+
+def test_broken_k8s_control_copy_passes(broken_k8s):
+    assert broken_k8s["control"] == []
+
+
+@pytest.mark.parametrize("breakage", sorted(K8S_BREAKAGES))
+def test_broken_k8s_manifest_fails(broken_k8s, breakage):
+    expected = K8S_BREAKAGES[breakage][1]
+    assert any(expected in line for line in broken_k8s[breakage]), broken_k8s[breakage] or "it passed"
+
+
+def test_broken_compose_control_copy_passes(broken_compose):
+    assert broken_compose["control"] == []
+
+
+@pytest.mark.parametrize("breakage", sorted(COMPOSE_BREAKAGES))
+def test_broken_compose_file_fails(broken_compose, breakage):
+    expected = COMPOSE_BREAKAGES[breakage][1]
+    assert any(re.search(expected, line) for line in broken_compose[breakage]), broken_compose[breakage] or "it passed"

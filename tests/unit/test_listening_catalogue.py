@@ -8,13 +8,14 @@ from bot.listening.planner import FOLLOWUP_DIMENSIONS
 
 ALL_KEYS = catalogue.REQUIRED_KEYS + (
     "ask_reason", "ask_reason_no_score", "score_out_of_range", "score_refused_ok",
-    "summary_intro", "summary_score", "summary_check", "resummary_intro",
+    "summary_intro", "summary_score", "summary_check", "resummary_intro", "resummary_detail_intro",
+    "resummary_detail",
     "intro", "intro_after_story",
 ) + tuple(f"q_{d}" for d in FOLLOWUP_DIMENSIONS)
 VALUES = dict(company="Acme", score=4, reference="GH-7K3P", a=6, b=7, thing="je pakket",
               Thing="Je pakket", feeling="boos", quote="x", pos_thing="de app",
               neg_thing="de bezorger", Pos_thing="De app", text="iets", Text="Iets",
-              acknowledgement="Je pakket dus.")
+              acknowledgement="Je pakket dus.", correction="het was vier keer.")
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])

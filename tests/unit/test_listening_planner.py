@@ -317,6 +317,27 @@ def test_resummary_uses_correction():
     assert "your invoice" in out and out.endswith("Did I get that right?")
 
 
+@pytest.mark.parametrize("lang, story, correction, told, marked", [
+    ("nl", "Ik moest drie keer bellen over mijn factuur", "het was vier keer", "drie keer bellen over je factuur",
+     "Met jouw correctie: het was vier keer."),
+    ("en", "I had to call three times about my invoice", "it was four times", "call three times about your invoice",
+     "With your correction: it was four times."),
+])
+def test_a_short_correction_is_checked_against_the_whole_story(lang, story, correction, told, marked):
+    out = resummarise(ConversationState(lang, 4, {"reason": story}), correction)
+    assert told in out, "the story is repeated, not replaced by a fragment"
+    assert marked in out and out.index(told) < out.index(marked)
+    assert out.count("?") == 1
+
+
+def test_a_correction_that_restates_the_story_replaces_it():
+    long_correction = ("het was niet drie keer maar vier keer, en het ging eigenlijk om mijn abonnement "
+                       "en niet om de factuur die ik kreeg")
+    out = resummarise(ConversationState("nl", 4, {"reason": "Ik moest drie keer bellen over mijn factuur"}),
+                      long_correction)
+    assert "je abonnement" in out and "drie keer bellen over je factuur" not in out
+
+
 @pytest.mark.parametrize("lang, text, expected", [
     ("nl", "ik ben boos omdat mijn pakket weg is", "je bent boos omdat je pakket weg is"),
     ("nl", "omdat ik boos ben", "omdat je boos bent"),

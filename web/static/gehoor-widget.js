@@ -519,11 +519,14 @@
     // acknowledgement the message stays queued and is sent again (same message_id: the channel
     // processes it only once).
     var emitter = typeof socket.timeout === "function" ? socket.timeout(Number(this.config.ackTimeoutMs || 45000)) : socket;
-    emitter.emit("user_uttered", payload, function (err) {
+    emitter.emit("user_uttered", payload, function (err, result) {
       if (self.inFlight !== next.id) return;
       self.inFlight = null;
       self.showTyping(false);
-      if (err && typeof err === "object" && err instanceof Error) {
+      // No acknowledgement in time, or the server could not handle it ({ok: false}, e.g. its
+      // lock store was down): keep it queued and send it again.
+      if ((err && typeof err === "object" && err instanceof Error) ||
+          (result && typeof result === "object" && result.ok === false)) {
         window.setTimeout(function () { self.flush(); }, 1000);
         return;
       }
