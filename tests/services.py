@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import socket
 import uuid
 from typing import Iterator, Optional
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from bot.ops.ports import free_port  # noqa: F401  (tests and bench/ import it from here)
 
 PG_URL = os.environ.get("GEHOOR_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 
@@ -39,10 +40,12 @@ def require_pg() -> None:
     require(pg_unavailable(), "PostgreSQL")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def require_prod_services() -> None:
+    """PostgreSQL, Redis, RabbitMQ and nginx for the production-profile suites (tests/prod)."""
+    from bot.ops.loadgen import services_unavailable
+
+    reason = services_unavailable()
+    require(f"production services unavailable: {reason}" if reason else None, "production")
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ import os
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 import asyncio
-import socket
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
@@ -24,11 +23,7 @@ from aiohttp.test_utils import TestServer
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Sanic
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bot.ops.ports import free_port  # noqa: F401  (also imported from here by channel tests)
 
 
 @dataclass
