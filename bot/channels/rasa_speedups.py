@@ -14,6 +14,8 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   It COUNTs the stored events of the conversation on every save, and with an event broker
   reads and replays the whole stored tracker again to find the new events: the tracker now
   carries how many of its events are stored (set when read, after each save).
+* Forms: the temporary tracker handed to a form's validation action is a copy of the
+  current tracker plus the few events Rasa adds, instead of a replay of the whole history.
 * Event deserialisation: `Event.resolve_by_type` walks every Event subclass (with
   `inspect.isabstract`) for every event of every tracker loaded. Found classes are cached.
 
@@ -45,6 +47,7 @@ def install() -> None:
     _install_pooled_endpoint_sessions()
     _install_event_type_cache()
     _install_sql_tracker_store_shortcuts()
+    _install_form_temporary_tracker()
 
 
 def _install_compiled_response_validator() -> None:
@@ -270,3 +273,43 @@ def _install_sql_tracker_store_shortcuts() -> None:
     SQLTrackerStore.stream_events = stream_events  # type: ignore[assignment]
     SQLTrackerStore.save = save  # type: ignore[assignment]
 
+
+
+def _install_form_temporary_tracker() -> None:
+    """FormAction builds a temporary tracker for its validation action on every turn of a
+    form by replaying the conversation's whole history (`DialogueStateTracker.from_events`).
+    The current tracker already holds that replayed state: copy it and apply only the
+    events Rasa appends (requested slot, the form's ActionExecuted, the slot candidates)."""
+    import copy
+    from collections import deque
+
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.constants import REQUESTED_SLOT
+    from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet
+
+    original = FormAction._temporary_tracker
+    if getattr(original, "gehoor_speedup", False):
+        return
+
+    def _temporary_tracker(self: FormAction, current_tracker: Any, additional_events: Any, domain: Any) -> Any:
+        if current_tracker._max_event_history is not None \
+                or set(current_tracker.slots) != {slot.name for slot in domain.slots} \
+                or any(isinstance(event, Restarted) for event in current_tracker.events):
+            return original(self, current_tracker, additional_events, domain)
+        tracker = copy.copy(current_tracker)
+        # What from_events(sender_id, events, slots=domain.slots) would leave different:
+        tracker.events = deque(current_tracker.events)
+        tracker.slots = {name: copy.copy(slot) for name, slot in current_tracker.slots.items()}
+        tracker.active_loop = copy.copy(current_tracker.active_loop)
+        tracker.latest_action = dict(current_tracker.latest_action or {})
+        tracker.sender_source = None
+        tracker.is_rule_tracker = False
+        tracker.model_id = tracker.assistant_id = None
+        tracker.__dict__.pop(_STORED, None)
+        for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
+                      ActionExecuted(self.name()), *additional_events]:
+            tracker.update(event, domain)
+        return tracker
+
+    _temporary_tracker.gehoor_speedup = True  # type: ignore[attr-defined]
+    FormAction._temporary_tracker = _temporary_tracker  # type: ignore[assignment]

@@ -24,7 +24,7 @@ REQUIRED_KEYS = (
 )
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, str], dict] = {}
+_cache: dict[tuple[str | None, str], dict] = {}
 
 
 def catalogue_dir() -> Path:
@@ -38,7 +38,7 @@ def _lang(language: str | None) -> str:
 def load(language: str) -> dict:
     """The whole catalogue of one language (cached)."""
     lang = _lang(language)
-    key = (str(catalogue_dir()), lang)
+    key = (os.environ.get("GEHOOR_CATALOGUE_DIR"), lang)  # raw setting: cheaper than a Path per lookup
     data = _cache.get(key)
     if data is None:
         with _lock:

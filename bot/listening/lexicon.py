@@ -82,7 +82,7 @@ class Resources:
 
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, str], Resources] = {}
+_cache: dict[tuple[str | None, str | None], Resources] = {}
 
 
 def _check_strings(node, path: Path, where: str = "") -> None:
@@ -194,26 +194,28 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
 
 def resources() -> Resources:
     """The loaded resources for the current GEHOOR_LEXICON / GEHOOR_SIGNALS paths."""
-    key = (str(lexicon_path()), str(signals_path()))
+    # Called for every analysed message, cache hits included: keyed by the raw settings,
+    # because building the Path objects cost more than the rest of a cached analysis.
+    key = (os.environ.get("GEHOOR_LEXICON"), os.environ.get("GEHOOR_SIGNALS"))
     res = _cache.get(key)
     if res is None:
         with _lock:
             res = _cache.get(key)
             if res is None:
-                res = _build(Path(key[0]), Path(key[1]))
+                res = _build(lexicon_path(), signals_path())
                 _cache[key] = res
     return res
 
 
-_markers_cache: dict[str, dict[str, frozenset[str]]] = {}
+_markers_cache: dict[str | None, dict[str, frozenset[str]]] = {}
 
 
 def markers() -> dict[str, frozenset[str]]:
     """Language marker words per language, read from signals.yml without spaCy."""
-    key = str(signals_path())
+    key = os.environ.get("GEHOOR_SIGNALS")
     found = _markers_cache.get(key)
     if found is None:
-        sig = _read_yaml(Path(key))
+        sig = _read_yaml(signals_path())
         found = {lang: _phrase_set((sig.get(lang) or {}).get("language_markers")) for lang in LANGUAGES}
         _markers_cache[key] = found
     return found

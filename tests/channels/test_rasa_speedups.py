@@ -171,3 +171,61 @@ async def test_a_failed_tracker_save_counts_again_and_stores_nothing_twice(tmp_p
     await store.save(tracker)  # the retry: counted in the database, each event once
     assert stored_rows(tmp_path, "s-2") == ["user", "action", "bot", "action"] * 2
 
+
+
+# --- the form's temporary tracker: a copy, not a replay ---------------------------------
+
+def _conversation(domain, *, restart: bool = False):
+    from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, Restarted, SessionStarted,
+                                         SlotSet, UserUttered)
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    events = [SessionStarted(), ActionExecuted("action_listen"),
+              UserUttered("hoi", {"name": "greet", "confidence": 0.9}), ActionExecuted("action_opening"),
+              BotUttered("Hoi!"), SlotSet("language", "nl"), ActionExecuted("feedback_form"),
+              ActiveLoop("feedback_form"), SlotSet("requested_slot", "score_answer"),
+              ActionExecuted("action_listen"), UserUttered("waarom vraag je dat?", {"name": "why_ask"})]
+    if restart:
+        events += [Restarted(), ActionExecuted("action_listen"), UserUttered("7", {"name": "inform"})]
+    events += [ActionExecuted("action_explain_why"), BotUttered("Omdat…"),
+               ActionExecuted("action_listen"), UserUttered("een dikke zeven", {"name": "inform"}),
+               SlotSet("score_answer", "een dikke zeven")]
+    return DialogueStateTracker.from_events("customer", events, slots=domain.slots)
+
+
+def _state(tracker):
+    """Everything a validation action can see of a tracker; event times are 'now' in both."""
+    from rasa.shared.core.trackers import EventVerbosity
+
+    state = tracker.current_state(EventVerbosity.ALL)
+    state.pop("latest_event_time")
+    for event in state["events"]:
+        event.pop("timestamp")
+    return (state, {name: slot.value for name, slot in tracker.slots.items()}, tracker.active_loop,
+            tracker.latest_action, tracker.latest_message, tracker.followup_action, tracker.is_paused(),
+            tracker.model_id, tracker.sender_source)
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["one session", "after a restart (replayed as Rasa does)"])
+def test_the_forms_temporary_tracker_equals_rasas_replay(restart):
+    from pathlib import Path
+
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+
+    assert getattr(FormAction._temporary_tracker, "gehoor_speedup", False)
+    replay = next(cell.cell_contents for cell in FormAction._temporary_tracker.__closure__
+                  if getattr(cell.cell_contents, "__name__", "") == "_temporary_tracker")  # Rasa's own
+    domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
+    form = FormAction("feedback_form", None)
+    current = _conversation(domain, restart=restart)
+    before = _state(current)
+    candidates = [SlotSet("score_answer", "een dikke zeven")]
+
+    fast = form._temporary_tracker(current, candidates, domain)
+    assert _state(fast) == _state(replay(form, current, candidates, domain))
+    assert fast.get_slot("requested_slot") == ("score_answer" if not restart else None)
+    assert _state(current) == before  # the current tracker is left as it was
+    fast.update(SlotSet("language", "en"))  # the copy shares no state with the current tracker
+    assert _state(current) == before and fast.get_slot("language") == "en"
