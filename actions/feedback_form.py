@@ -67,11 +67,17 @@ class ValidateFeedbackForm(FormValidationAction):
         await persist(tracker, dispatcher, events)
         return events
 
+    async def get_extraction_events(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> List[Dict[Text, Any]]:
+        # Rasa's slot mappings fill every slot; this action has no `extract_<slot>` methods, so
+        # the SDK's pass over them (one more planner run for the required slots) finds nothing.
+        return []
+
     async def next_requested_slot(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> Optional[Dict[Text, Any]]:
         # The SDK leaves the choice to Rasa when the list happens to equal the domain's; the
         # planner always decides here, and this action always asks.
-        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        required = await self.required_slots([], dispatcher, tracker, domain)  # the planner's list only
         return SlotSet("requested_slot", next((s for s in required if tracker.slots.get(s) is None), None))
 
     async def required_slots(
