@@ -91,11 +91,34 @@ class _Outage:
             cls.since = None
 
 
+# Rasa's engine has no connect timeout, and its SQL calls block the event loop: a database
+# host that drops packets (rather than refusing) would stall every conversation of the
+# instance for the operating system's TCP timeout (minutes) on each connect. With a bound,
+# such a connect fails like a refused one and is retried within GEHOOR_TRACKER_WAIT_SECONDS.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def with_connect_timeout(url: str, seconds: int = CONNECT_TIMEOUT_SECONDS) -> str:
+    """The URL with libpq's connect_timeout, unless it already has one."""
+    from sqlalchemy.engine.url import make_url
+
+    parsed = make_url(url)
+    if "connect_timeout" in parsed.query:
+        return url
+    return parsed.update_query_dict({"connect_timeout": str(seconds)}).render_as_string(hide_password=False)
+
+
 class GehoorSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` that waits out a short database outage (module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         wait_seconds()  # a malformed GEHOOR_TRACKER_WAIT_SECONDS stops Rasa at start-up, with its name
+        if kwargs.get("dialect", "sqlite") != "sqlite":
+            host = kwargs.get("host")
+            if isinstance(host, str) and "://" in host:  # a whole URL: Rasa uses it as it is
+                kwargs["host"] = with_connect_timeout(host)
+            else:  # host, port, db, …: Rasa adds `query` to the URL it builds
+                kwargs["query"] = {"connect_timeout": str(CONNECT_TIMEOUT_SECONDS), **(kwargs.get("query") or {})}
         super().__init__(*args, **kwargs)
 
     async def _patiently(self, what: str, call: Callable[..., Awaitable[Any]], *args: Any) -> Any:

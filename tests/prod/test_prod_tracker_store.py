@@ -105,3 +105,30 @@ def test_a_malformed_wait_setting_is_a_clear_error(monkeypatch):
         wait_seconds()
     monkeypatch.setenv("GEHOOR_TRACKER_WAIT_SECONDS", "7.5")
     assert wait_seconds() == 7.5
+
+
+# --- connect timeout (a host that drops packets must not block Rasa for minutes) ------------
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql://rasa:s3cr%40t@db:5432/rasa", "postgresql://rasa:s3cr%40t@db:5432/rasa?connect_timeout=5"),
+    ("postgresql+psycopg2://u@h/d?sslmode=require", "postgresql+psycopg2://u@h/d?connect_timeout=5&sslmode=require"),
+    ("postgresql://u@h/d?connect_timeout=30", "postgresql://u@h/d?connect_timeout=30"),  # the operator's own
+])
+def test_postgresql_urls_get_a_connect_timeout(url, expected):
+    from bot.channels.tracker_store import with_connect_timeout
+
+    assert with_connect_timeout(url) == expected
+
+
+def test_the_postgresql_tracker_store_connects_with_the_timeout():
+    from services import PG_URL, require_pg  # (tests/services.py)
+
+    require_pg()
+    by_url = GehoorSQLTrackerStore(domain=Domain.empty(), dialect="postgresql", host=PG_URL)
+    assert by_url.engine.url.query["connect_timeout"] == "5"
+    with by_url.engine.connect():  # libpq accepts it
+        pass
+    by_parts = GehoorSQLTrackerStore(domain=Domain.empty(), dialect="postgresql", host="127.0.0.1", db="test",
+                                     username="postgres")
+    assert by_parts.engine.url.query["connect_timeout"] == "5"
+    by_url.engine.dispose(), by_parts.engine.dispose()
