@@ -27,6 +27,7 @@ from bot.listening import (
     needs_follow_up_offer,
     parse_score,
     plan_next_dimension,
+    says_nothing_is_wrong,
 )
 
 from actions.ask import QUESTIONS
@@ -196,6 +197,12 @@ class ValidateFeedbackForm(FormValidationAction):
     def validate_correction(self, value, dispatcher, tracker, domain):
         if _blank(value) or is_injection(value):
             return {"correction": None}
+        if says_nothing_is_wrong(value):  # "wat heb ik verkeerd begrepen?" — "klopt wel", "niks"
+            return {"correction": None, "summary_confirmed": True}
+        if analyze_cached(value).dont_know:
+            # "weet ik niet": accepted as their answer, and nothing to re-summarise — the
+            # re-summary question counts as answered by it, so the form moves on.
+            return {"correction": value, "resummary_feedback": value}
         return {"correction": value}
 
     def validate_resummary_feedback(self, value, dispatcher, tracker, domain):

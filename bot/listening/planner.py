@@ -887,3 +887,23 @@ def interpret_confirmation(text: str) -> tuple[str, str | None]:
     if n_words >= 4 or (n_words >= 2 and _CORRECTION_CUES.search(fold(raw))):
         return "correction", raw
     return "unclear", None
+
+
+# A reply to "what did I get wrong?" that says nothing was: the summary stands after all.
+_NOTHING_WRONG = (
+    re.compile(r"^(?:(?:nee|no|ja|yes|oh|o)\s+)?(?:(?:het|dat|alles|it's|its|it|that's|thats|that|everything)\s+)?"
+               r"(?:(?:is|was)\s+)?(?:klopt|klopte|correct|right|goed|juist|prima|fine)"
+               r"(?:\s+(?:wel|toch|hoor|gewoon|eigenlijk|actually|after all|then))*$"),
+    re.compile(r"^(?:(?:nee|no)\s+)?(?:niks|niets|nothing)(?:\s+(?:mis|wrong|eigenlijk|actually|hoor|really))*$"),
+)
+
+
+def says_nothing_is_wrong(text: str) -> bool:
+    """"klopt", "het klopt wel", "nee niks", "that's correct" — not "het was de bezorger"."""
+    if interpret_confirmation(text)[0] == "yes":
+        return True
+    words = " ".join(fold(w).replace("’", "'") for w in _WORD.findall(text or ""))
+    # "nothing, it was right": both halves say so
+    rest = re.sub(r"^(?:nee |no )?(?:niks|niets|nothing) ", "", words)
+    return bool(words) and any(pattern.match(candidate) for pattern in _NOTHING_WRONG
+                               for candidate in {words, rest})

@@ -393,3 +393,27 @@ def test_the_form_fills_no_slot_by_extract_methods():
     assert not [name for name in dir(ValidateFeedbackForm) if name.startswith("extract_")]
     assert asyncio.run(ValidateFeedbackForm().get_extraction_events(
         CollectingDispatcher(), tracker("7", "inform", {}, active_loop="feedback_form"), SENT_DOMAIN)) == []
+
+
+@pytest.mark.parametrize("reply", ["klopt", "het klopt wel", "niks", "that's correct"])
+def test_nothing_wrong_after_all_confirms_the_summary_without_a_correction(reply):
+    slots = {"score_answer": "7", "score": 7.0, "answer_reason": "pakket bij de buren", "followups_done": True,
+             "summary_feedback": "nee", "summary_confirmed": False}
+    result = validate("correction", reply, "affirm", slots)
+    assert result == {"correction": None, "summary_confirmed": True}  # never "Met jouw correctie: klopt"
+    slots.update(result)
+    assert next_slot(slots) is None
+
+
+def test_dont_know_what_was_wrong_is_kept_and_not_resummarised():
+    slots = {"score_answer": "3", "score": 3.0, "answer_reason": "te laat", "followups_done": True,
+             "summary_feedback": "nee", "summary_confirmed": False}
+    result = validate("correction", "weet ik niet", "dont_know", slots)
+    assert result["correction"] == "weet ik niet" and result["resummary_feedback"] == "weet ik niet"
+    slots.update(result)
+    assert next_slot(slots) == "contact_consent", "score 3: offer a follow-up by a person, no re-summary"
+
+
+def test_a_real_correction_is_still_a_correction():
+    assert validate("correction", "het was de bezorger, niet de winkel", "inform") == {
+        "correction": "het was de bezorger, niet de winkel"}

@@ -10,6 +10,7 @@ from bot.listening import (
     compose_followup,
     compose_reason_question,
     interpret_confirmation,
+    says_nothing_is_wrong,
     needs_follow_up_offer,
     plan_next_dimension,
     resummarise,
@@ -449,3 +450,17 @@ def test_followup_same_when_caller_already_recorded_the_dimension():
     recorded = ConversationState("nl", 4, {"reason": "slecht"}, asked=["situation", "expectation"])
     text_ = "de bezorger gooide mijn pakket over de schutting"
     assert compose_followup(base, "expectation", text_) == compose_followup(recorded, "expectation", text_)
+
+
+# "Wat heb ik verkeerd begrepen?" — a reply saying nothing was wrong is not a correction.
+@pytest.mark.parametrize("text, nothing_wrong", [
+    ("klopt", True), ("ja klopt", True), ("het klopt wel", True), ("nee, het klopt wel", True),
+    ("alles klopt", True), ("niks", True), ("nee niks", True), ("niks, het klopt", True), ("goed hoor", True),
+    ("that's right", True), ("that is correct", True), ("nothing", True), ("nothing, it was right", True),
+    ("it was right actually", True), ("nothing wrong", True),
+    ("het was de bezorger", False), ("klopt niet", False), ("de prijs klopt niet", False),
+    ("het was niet goed", False), ("niet goed", False), ("weet ik niet", False), ("it was wrong", False),
+    ("nothing it was wrong", False), ("niks de bezorger", False), ("", False), ("it was the driver", False),
+])
+def test_says_nothing_is_wrong(text, nothing_wrong):
+    assert says_nothing_is_wrong(text) is nothing_wrong
