@@ -191,6 +191,9 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"summary_feedback": value, "summary_confirmed": False, "correction": correction or value}
         if verdict == "no" or intent == "deny":
             return {"summary_feedback": value, "summary_confirmed": False}
+        if intent == "dont_know" or analyze_cached(value).dont_know:
+            # "weet ik niet" / "niks": neither a verdict nor a correction — accepted, move on
+            return {"summary_feedback": value}
         # Neither yes nor no: the customer added or changed something — that is a correction.
         return {"summary_feedback": value, "summary_confirmed": False, "correction": value}
 
@@ -212,7 +215,8 @@ class ValidateFeedbackForm(FormValidationAction):
         if verdict == "yes" or (verdict == "unclear" and latest_intent(tracker) == "affirm"):
             return {"resummary_feedback": value, "summary_confirmed": True}
         events: Dict[Text, Any] = {"resummary_feedback": value, "summary_confirmed": False}
-        addition = correction if verdict == "correction" else (value if verdict == "unclear" else None)
+        addition = correction if verdict == "correction" else (
+            value if verdict == "unclear" and not analyze_cached(value).dont_know else None)
         if addition:  # re-summarised once already: keep what they add, do not loop
             events["correction"] = f"{tracker.get_slot('correction')}\n{addition}"
         return events

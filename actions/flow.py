@@ -123,6 +123,11 @@ class ActionClose(SpeakingAction):
         else:
             if tracker.get_slot("contact_kind"):
                 say(dispatcher, "contact_thanks", language)
+            elif tracker.get_slot("contact_details") == NO_CONTACT and (
+                    tracker.get_slot("contact_consent") or handed_off):
+                # They wanted a person, but no usable address or number came (three unreadable
+                # tries, or "nee" when asked for it): say so rather than let them wait.
+                say(dispatcher, "contact_not_saved", language)
             say(dispatcher, "close", language, reference=reference)
         await persist(tracker, dispatcher, events)
         return events

@@ -19,7 +19,7 @@ DEFAULT_DIR = Path(__file__).resolve().parent / "catalogue"
 REQUIRED_KEYS = (
     "opening", "opening_after_story", "ask_score", "ask_score_retry", "score_ambiguous",
     "why_ask", "stop", "handoff", "handoff_known_contact", "offer_follow_up", "ask_contact",
-    "contact_invalid", "contact_thanks", "no_contact_ok", "cannot_answer", "clarify", "calm",
+    "contact_invalid", "contact_thanks", "contact_not_saved", "no_contact_ok", "cannot_answer", "clarify", "calm",
     "dont_know_ok", "ask_correction", "close", "after_close", "fallback",
 )
 

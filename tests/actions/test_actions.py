@@ -417,3 +417,32 @@ def test_dont_know_what_was_wrong_is_kept_and_not_resummarised():
 def test_a_real_correction_is_still_a_correction():
     assert validate("correction", "het was de bezorger, niet de winkel", "inform") == {
         "correction": "het was de bezorger, niet de winkel"}
+
+
+@pytest.mark.parametrize("reply, intent", [("niks", "dont_know"), ("weet ik niet", "dont_know"), ("geen idee", "inform")])
+def test_dont_know_at_the_summary_is_neither_a_verdict_nor_a_correction(reply, intent):
+    slots = {"score_answer": "10", "score": 10.0, "answer_reason": "super", "followups_done": True}
+    result = validate("summary_feedback", reply, intent, slots)
+    assert result == {"summary_feedback": reply}  # was stored as the correction "niks" and re-summarised
+    slots.update(result)
+    assert next_slot(slots) is None
+
+
+def test_dont_know_at_the_resummary_adds_nothing_to_the_correction():
+    slots = {"correction": "het was vier keer", "summary_confirmed": False}
+    result = validate("resummary_feedback", "weet ik niet", "dont_know", slots)
+    assert result == {"resummary_feedback": "weet ik niet", "summary_confirmed": False}
+
+
+@pytest.mark.parametrize("slots, says_not_saved", [
+    ({"contact_consent": True, "contact_details": "not_given"}, True),      # three unreadable tries
+    ({"handoff_requested": True, "contact_details": "not_given"}, True),   # asked for a person
+    ({"contact_consent": False}, False),                                    # declined: nothing promised
+    ({"contact_consent": True, "contact_details": "jan@example.nl", "contact_kind": "email"}, False),
+])
+def test_close_says_when_a_wanted_follow_up_has_no_contact_details(store, slots, says_not_saved):
+    slots = {"score": 2.0, "story_status": "in_progress", **slots}
+    _, dispatcher = run(ActionClose(), tracker("0612", "inform", slots, sender=f"close-{len(slots)}-{says_not_saved}"))
+    said = texts(dispatcher)
+    assert ("niemand vanuit dit gesprek contact" in said) is says_not_saved
+    assert ("genoteerd. Je gegevens staan bij je verhaal" in said) is ("contact_kind" in slots)
