@@ -150,7 +150,8 @@ class AskContactDetails(Question):
     def ask(self, dispatcher, tracker, language):
         if tracker.get_slot("contact_attempts") and latest_intent(tracker) not in NOT_AN_ANSWER \
                 and tracker.get_slot("contact_consent") is not None:
-            say(dispatcher, "contact_invalid", language)
+            # the second try in other words, so it does not read like the bot is stuck
+            say(dispatcher, "contact_invalid", language, variant=int(tracker.get_slot("contact_attempts")) - 1)
         else:
             say(dispatcher, "ask_contact", language)
         return []

@@ -446,3 +446,15 @@ def test_close_says_when_a_wanted_follow_up_has_no_contact_details(store, slots,
     said = texts(dispatcher)
     assert ("niemand vanuit dit gesprek contact" in said) is says_not_saved
     assert ("genoteerd. Je gegevens staan bij je verhaal" in said) is ("contact_kind" in slots)
+
+
+def test_an_unreadable_address_is_asked_for_again_in_other_words_and_the_last_try_says_so():
+    from actions.ask import QUESTIONS
+
+    said = []
+    for attempts in (1, 2):
+        slots = {"contact_consent": True, "contact_attempts": attempts, "requested_slot": "contact_details"}
+        _, dispatcher = ask(QUESTIONS["contact_details"], tracker("0612", "inform", slots))
+        said.append(texts(dispatcher))
+    assert "kan ik niet lezen" in said[0] and said[0] != said[1]
+    assert "laatste keer" in said[1]
