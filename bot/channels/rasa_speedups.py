@@ -274,7 +274,6 @@ def _install_sql_tracker_store_shortcuts() -> None:
     SQLTrackerStore.save = save  # type: ignore[assignment]
 
 
-
 def _install_form_temporary_tracker() -> None:
     """FormAction builds a temporary tracker for its validation action on every turn of a
     form by replaying the conversation's whole history (`DialogueStateTracker.from_events`).

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import catalogue
-from .analysis import MessageAnalysis, analyze, analyze_cached, analyze_story
+from .analysis import MessageAnalysis, analyze_cached, analyze_story
 from .lexicon import aspect_label, resources
 from .nlp import LANGUAGES, fold, get_nlp
 from .score import parse_score
@@ -857,19 +857,19 @@ def interpret_confirmation(text: str) -> tuple[str, str | None]:
         if rest is None:
             continue
         rest = re.sub(r"^(?:maar|but)\b[\s,]*", "", rest, flags=re.IGNORECASE).strip()
-        if rest and analyze(rest).done_signal:
+        if rest and analyze_cached(rest).done_signal:
             return "no", None  # "nee, dat was het"
         if len(_WORD.findall(rest)) >= 2:
             return "correction", rest
         return "no", None
-    if analyze(raw).done_signal:
+    if analyze_cached(raw).done_signal:
         return "yes", None  # "dat was het" / "that's all": nothing to correct
     for phrase in _YES_RE:
         rest = _strip_prefix(raw, phrase)
         if rest is None:
             continue
         rest_words = " ".join(fold(w) for w in _WORD.findall(rest))
-        if rest and analyze(rest).done_signal:
+        if rest and analyze_cached(rest).done_signal:
             return "yes", None  # "ja, dat was het"
         if not rest_words or rest_words in _THANKS_ONLY or all(
                 w in _THANKS_ONLY for w in rest_words.split()):
