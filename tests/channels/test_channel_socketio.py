@@ -3,6 +3,7 @@ by a real python-socketio client against a real Sanic server on loopback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import jwt
@@ -131,18 +132,24 @@ def test_sanitize_metadata():
     assert len(sanitize_metadata({f"k{i}": i for i in range(50)})) == 20
 
 
-async def test_resent_message_id_is_processed_once_and_acknowledged(serve):
-    bot = Bot(reply={"text": "Dank je."})
-    server = await serve(channel(), bot)
+async def send_twice(server, message_id: str, around_first=None) -> tuple:
+    """Open a session and send the same message twice, as the widget resends; both acks."""
     client, received = await connect(server)
     try:
         await client.emit("session_request", {"session_id": SESSION})
         await until(lambda: received)
-        message = {"session_id": SESSION, "message": "8", "message_id": "m-1", "customData": {}}
-        first = await client.call("user_uttered", message, timeout=5)
+        message = {"session_id": SESSION, "message": "8", "message_id": message_id, "customData": {}}
+        with around_first or contextlib.nullcontext():
+            first = await client.call("user_uttered", message, timeout=5)
         again = await client.call("user_uttered", message, timeout=5)
     finally:
         await client.disconnect()
+    return first, again
+
+
+async def test_resent_message_id_is_processed_once_and_acknowledged(serve):
+    bot = Bot(reply={"text": "Dank je."})
+    first, again = await send_twice(await serve(channel(), bot), "m-1")
     assert first == {"ok": True} and again is None  # both acknowledged; the second not processed
     assert [m.text for m in bot.messages] == ["8"]
 
@@ -161,17 +168,8 @@ class FailingOnceBot(Bot):
 
 async def test_a_message_the_bot_could_not_handle_is_acknowledged_as_failed_and_the_resend_is_processed(serve, caplog):
     bot = FailingOnceBot(reply={"text": "Dank je."})
-    server = await serve(channel(), bot)
-    client, received = await connect(server)
-    try:
-        await client.emit("session_request", {"session_id": SESSION})
-        await until(lambda: received)
-        message = {"session_id": SESSION, "message": "8", "message_id": "m-2", "customData": {}}
-        with caplog.at_level(logging.ERROR, logger="gehoor.channels"):
-            first = await client.call("user_uttered", message, timeout=5)
-        again = await client.call("user_uttered", message, timeout=5)  # what the widget does next
-    finally:
-        await client.disconnect()
+    first, again = await send_twice(await serve(channel(), bot), "m-2",  # the resend: what the widget does next
+                                    around_first=caplog.at_level(logging.ERROR, logger="gehoor.channels"))
     assert first == {"ok": False} and again == {"ok": True}
     assert [m.text for m in bot.messages] == ["8"], "processed exactly once, by the resend"
     assert any("could not be handled" in r.message for r in caplog.records)
