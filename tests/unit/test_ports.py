@@ -19,7 +19,7 @@ def test_a_port_someone_listens_on_is_not_handed_out(monkeypatch):
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         busy = listener.getsockname()[1]
-        draws = iter([busy, busy, busy + 1 if busy + 1 != busy else busy - 1])
+        draws = iter([busy, busy, busy + 1])  # the busy port twice, then its neighbour
         monkeypatch.setattr(ports.random, "randint", lambda low, high: next(draws))
         monkeypatch.setattr(ports, "ephemeral_range", lambda: (65000, 65535))
         monkeypatch.setattr(ports, "LOWEST", 1024)
