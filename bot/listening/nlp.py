@@ -5,6 +5,7 @@ deterministic: sentencizer + lookup lemmatizer (tables from spacy-lookups-data).
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -57,6 +58,7 @@ def get_nlp(language: str):
     return nlp
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     low = ch.lower()
     if len(low) != 1:
@@ -72,13 +74,17 @@ def _fold_char(ch: str) -> str:
     return low
 
 
+@functools.lru_cache(maxsize=2048)
 def fold(text: str) -> str:
     """Lower-case and strip accents one character at a time.
 
     The result has exactly the same length as ``text`` so offsets found in the folded
     text are valid in the original ("wéér" -> "weer", "Pakketten" -> "pakketten").
+    Cached: one turn folds the same few messages many times (every phrase check).
     """
-    return "".join(_fold_char(c) for c in text)
+    if text.isascii():
+        return text.lower()  # ASCII lower-casing never changes the length
+    return "".join(map(_fold_char, text))
 
 
 _WORD_RE = re.compile(r"[a-z0-9\u00c0-\u024f]+(?:['’][a-z]+)?", re.IGNORECASE)

@@ -831,15 +831,21 @@ _THANKS_ONLY = {"dank je", "dankje", "dank", "bedankt", "dankjewel", "thanks", "
                 "hoor", "helemaal", "precies", "zo", "wel"}
 
 
-def _strip_prefix(text: str, phrase: str) -> str | None:
-    """If folded ``text`` starts with ``phrase`` (whole words), the original rest."""
-    folded = fold(text).replace("’", "'")
+def _prefix_pattern(phrase: str) -> re.Pattern:
+    return re.compile(r"\s*[,.!;:-]*\s*".join(re.escape(w) for w in phrase.split()) + r"(?![\w'])")
+
+
+_NO_PREFIXES = [_prefix_pattern(p) for p in _NO_RE]
+_YES_PREFIXES = [_prefix_pattern(p) for p in _YES_RE]
+
+
+def _strip_prefix(text: str, folded: str, phrase: re.Pattern) -> str | None:
+    """If ``folded`` (``text`` folded) starts with ``phrase`` (whole words), the original rest."""
     lead = re.match(r"[\s\W_]*", folded).end()
-    pattern = r"\s*[,.!;:-]*\s*".join(re.escape(w) for w in phrase.split())
-    m = re.match(pattern + r"(?![\w'])", folded[lead:])
+    m = phrase.match(folded, lead)
     if not m:
         return None
-    rest = text[lead + m.end():]
+    rest = text[m.end():]
     return rest.lstrip(" ,.!;:-–—").strip()
 
 
@@ -852,8 +858,9 @@ def interpret_confirmation(text: str) -> tuple[str, str | None]:
         return "yes", None
     if raw in ("👎", "❌", "👎🏻"):
         return "no", None
-    for phrase in _NO_RE:
-        rest = _strip_prefix(raw, phrase)
+    folded = fold(raw).replace("’", "'")
+    for phrase in _NO_PREFIXES:
+        rest = _strip_prefix(raw, folded, phrase)
         if rest is None:
             continue
         rest = re.sub(r"^(?:maar|but)\b[\s,]*", "", rest, flags=re.IGNORECASE).strip()
@@ -864,8 +871,8 @@ def interpret_confirmation(text: str) -> tuple[str, str | None]:
         return "no", None
     if analyze_cached(raw).done_signal:
         return "yes", None  # "dat was het" / "that's all": nothing to correct
-    for phrase in _YES_RE:
-        rest = _strip_prefix(raw, phrase)
+    for phrase in _YES_PREFIXES:
+        rest = _strip_prefix(raw, folded, phrase)
         if rest is None:
             continue
         rest_words = " ".join(fold(w) for w in _WORD.findall(rest))
