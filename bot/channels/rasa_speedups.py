@@ -16,6 +16,9 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   carries how many of its events are stored (set when read, after each save).
 * Forms: the temporary tracker handed to a form's validation action is a copy of the
   current tracker plus the few events Rasa adds, instead of a replay of the whole history.
+* Forms' debug log lines: FormAction deep-copies the latest message (with its whole NLU
+  parse) and the slot candidates for `structlogger.debug(...)` on every turn, whether or
+  not debug logging is on. The copies are only made when that log line can be written.
 * Event deserialisation: `Event.resolve_by_type` walks every Event subclass (with
   `inspect.isabstract`) for every event of every tracker loaded. Found classes are cached.
 
@@ -48,6 +51,7 @@ def install() -> None:
     _install_event_type_cache()
     _install_sql_tracker_store_shortcuts()
     _install_form_temporary_tracker()
+    _install_form_log_copies()
 
 
 def _install_compiled_response_validator() -> None:
@@ -312,3 +316,35 @@ def _install_form_temporary_tracker() -> None:
 
     _temporary_tracker.gehoor_speedup = True  # type: ignore[attr-defined]
     FormAction._temporary_tracker = _temporary_tracker  # type: ignore[assignment]
+
+
+class _CopiesForDebugLog:
+    """Stands in for the `copy` module inside rasa.core.actions.forms, which uses it only for
+    the values of its debug log lines: with debug logging off for that module (structlog's
+    `filter_by_level` would drop the line), the value is passed on uncopied and unused."""
+
+    def __init__(self, logger_name: str) -> None:
+        import copy
+
+        self._deepcopy = copy.deepcopy
+        self._logger = logging.getLogger(logger_name)
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        if self._logger.isEnabledFor(logging.DEBUG):
+            return self._deepcopy(value, memo)
+        return value
+
+
+def _install_form_log_copies() -> None:
+    import copy
+    import inspect
+
+    import rasa.core.actions.forms as forms
+
+    if isinstance(forms.copy, _CopiesForDebugLog):
+        return
+    # Written for Rasa 3.6.21's forms.py, where every `copy.` is a log argument.
+    uses = [line for line in inspect.getsource(forms).splitlines() if "copy." in line]
+    if forms.copy is not copy or len(uses) != 3 or not all("copy.deepcopy(" in line for line in uses):
+        return
+    forms.copy = _CopiesForDebugLog(forms.__name__)  # type: ignore[assignment]

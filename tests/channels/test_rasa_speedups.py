@@ -229,3 +229,22 @@ def test_the_forms_temporary_tracker_equals_rasas_replay(restart):
     assert _state(current) == before  # the current tracker is left as it was
     fast.update(SlotSet("language", "en"))  # the copy shares no state with the current tracker
     assert _state(current) == before and fast.get_slot("language") == "en"
+
+
+def test_forms_copy_debug_log_values_only_when_debug_logging_is_on():
+    import logging
+
+    import rasa.core.actions.forms as forms
+
+    value = {"slot_candidates": {"score_answer": ["8"]}}
+    logger = logging.getLogger(forms.__name__)
+    level = logger.level
+    try:
+        logger.setLevel(logging.INFO)  # the line would be dropped: nothing to copy for it
+        assert forms.copy.deepcopy(value) is value
+        logger.setLevel(logging.DEBUG)  # it is written: a real copy, as Rasa makes
+        copied = forms.copy.deepcopy(value)
+        assert copied == value and copied is not value
+        assert copied["slot_candidates"]["score_answer"] is not value["slot_candidates"]["score_answer"]
+    finally:
+        logger.setLevel(level)
