@@ -16,6 +16,14 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   carries how many of its events are stored (set when read, after each save).
 * Forms: the temporary tracker handed to a form's validation action is a copy of the
   current tracker plus the few events Rasa adds, instead of a replay of the whole history.
+* Action calls carry a slimmer tracker: Rasa stamps every event with the model's id (in
+  its metadata) and keeps each message's whole intent ranking; the action server never
+  reads either, and they were half of the JSON posted, parsed and rebuilt on every call.
+  Removed from the events of the tracker sent to custom actions: `model_id`/`assistant_id`
+  from event metadata, and `intent_ranking`, `response_selector`, `text_tokens` and the
+  copy of the event's metadata from the parse data of every user message but the latest (whose parse also stays whole in
+  `latest_message`). Text, intent, entities, channel, metadata and times all stay. This one
+  changes what actions see, for Gehoor's actions only (docs/channels.md).
 * Forms' debug log lines: FormAction deep-copies the latest message (with its whole NLU
   parse) and the slot candidates for `structlogger.debug(...)` on every turn, whether or
   not debug logging is on. The copies are only made when that log line can be written.
@@ -52,6 +60,7 @@ def install() -> None:
     _install_sql_tracker_store_shortcuts()
     _install_form_temporary_tracker()
     _install_form_log_copies()
+    _install_slim_action_tracker()
 
 
 def _install_compiled_response_validator() -> None:
@@ -348,3 +357,46 @@ def _install_form_log_copies() -> None:
     if forms.copy is not copy or len(uses) != 3 or not all("copy.deepcopy(" in line for line in uses):
         return
     forms.copy = _CopiesForDebugLog(forms.__name__)  # type: ignore[assignment]
+
+
+MODEL_METADATA_KEYS = ("model_id", "assistant_id")  # Rasa's own stamps, not the channel's
+# Removed from the parse of earlier messages; "metadata" there repeats the event's own.
+RANKING_KEYS = ("intent_ranking", "response_selector", "text_tokens", "metadata")
+
+
+def slim_events(events: list) -> list:
+    """The event dicts of a tracker as sent to the action server (see the module docstring).
+    Returns new dicts where something was removed; never changes the ones passed in."""
+    last_user = max((i for i, event in enumerate(events) if event.get("event") == "user"), default=-1)
+    slim = []
+    for i, event in enumerate(events):
+        metadata = event.get("metadata")
+        parse = event.get("parse_data") if i != last_user else None
+        trim_metadata = isinstance(metadata, dict) and any(k in metadata for k in MODEL_METADATA_KEYS)
+        trim_parse = isinstance(parse, dict) and any(k in parse for k in RANKING_KEYS)
+        if trim_metadata or trim_parse:
+            event = dict(event)
+            if trim_metadata:
+                event["metadata"] = {k: v for k, v in metadata.items() if k not in MODEL_METADATA_KEYS}
+            if trim_parse:
+                event["parse_data"] = {k: v for k, v in parse.items() if k not in RANKING_KEYS}
+        slim.append(event)
+    return slim
+
+
+def _install_slim_action_tracker() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    original = RemoteAction._action_call_format
+    if getattr(original, "gehoor_speedup", False):
+        return
+
+    def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Dict[Text, Any]:
+        call = original(self, tracker, domain)
+        state = call.get("tracker")
+        if isinstance(state, dict) and isinstance(state.get("events"), list):
+            state["events"] = slim_events(state["events"])
+        return call
+
+    _action_call_format.gehoor_speedup = True  # type: ignore[attr-defined]
+    RemoteAction._action_call_format = _action_call_format  # type: ignore[assignment]

@@ -458,3 +458,52 @@ def test_an_unreadable_address_is_asked_for_again_in_other_words_and_the_last_tr
         said.append(texts(dispatcher))
     assert "kan ik niet lezen" in said[0] and said[0] != said[1]
     assert "laatste keer" in said[1]
+
+
+def test_the_slim_tracker_rasa_sends_gets_the_same_answer_as_the_full_one():
+    """bot/channels/rasa_speedups.py removes model stamps and earlier messages' rankings from
+    the tracker posted to the action server: every action must answer exactly the same."""
+    import bot.channels  # noqa: F401  (installs Rasa's patches)
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa_sdk.executor import ActionExecutor
+
+    stamp = {"model_id": "m-1", "assistant_id": "gehoor"}
+
+    def said(text, intent):
+        ranking = [{"name": intent, "confidence": 0.9}, {"name": "deny", "confidence": 0.1}]
+        return UserUttered(text, ranking[0], [], {"intent": ranking[0], "entities": [], "intent_ranking": ranking},
+                           input_channel="rest", metadata={**stamp, "page": "/bedankt"})
+
+    domain = Domain.load(ROOT / "domain.yml")
+    events = [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+              said("hoi", "greet"), ActionExecuted("action_opening"), BotUttered("Hoi!"),
+              SlotSet("language", "nl"), ActionExecuted("feedback_form"), ActiveLoop("feedback_form"),
+              SlotSet("requested_slot", "score_answer"), ActionExecuted("action_listen"), said("4", "give_score"),
+              SlotSet("score_answer", "4"), SlotSet("score", 4.0), SlotSet("requested_slot", "answer_reason"),
+              ActionExecuted("action_listen"),
+              said("Ik moest weer drie keer bellen voordat iemand mijn factuur wilde aanpassen", "inform"),
+              SlotSet("answer_reason", "Ik moest weer drie keer bellen voordat iemand mijn factuur wilde aanpassen")]
+    tracker = DialogueStateTracker.from_events("slim-1", events, slots=domain.slots)
+    action = RemoteAction("validate_feedback_form", None)
+    rasas_own = next(cell.cell_contents for cell in RemoteAction._action_call_format.__closure__
+                     if getattr(cell.cell_contents, "__name__", "") == "_action_call_format")
+    full, slim = rasas_own(action, tracker, domain), action._action_call_format(tracker, domain)
+    assert len(str(slim["tracker"]["events"])) < len(str(full["tracker"]["events"]))  # it is slimmer
+
+    executor = ActionExecutor()
+    executor.register_package("actions")
+
+    async def answer(call):
+        result = await executor.run(call)
+        await story_sink.drain()
+        for event in result["events"]:
+            event.pop("timestamp", None)
+        return result
+
+    full_answer, slim_answer = asyncio.run(answer(full)), asyncio.run(answer(slim))
+    assert slim_answer == full_answer
+    assert any(e.get("name") == "requested_slot" and e.get("value") for e in slim_answer["events"])
+    assert slim_answer["responses"] and "bellen" in slim_answer["responses"][0]["text"]

@@ -248,3 +248,58 @@ def test_forms_copy_debug_log_values_only_when_debug_logging_is_on():
         assert copied["slot_candidates"]["score_answer"] is not value["slot_candidates"]["score_answer"]
     finally:
         logger.setLevel(level)
+
+
+# --- action calls carry a slim tracker --------------------------------------------------
+
+def _ranked_conversation(domain):
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    stamp = {"model_id": "m-1", "assistant_id": "gehoor"}
+
+    def said(text, intent, metadata=None):
+        ranking = [{"name": intent, "confidence": 0.9}, {"name": "deny", "confidence": 0.1}]
+        parse = {"intent": ranking[0], "entities": [], "text": text, "intent_ranking": ranking,
+                 "text_tokens": [[0, len(text)]], "response_selector": {"all_retrieval_intents": []}}
+        return UserUttered(text, ranking[0], [], parse, input_channel="rest",
+                           metadata={**stamp, **(metadata or {})})
+
+    events = [SessionStarted(metadata=dict(stamp)), ActionExecuted("action_listen", metadata=dict(stamp)),
+              said("hoi", "greet", {"page": "/bedankt"}), ActionExecuted("action_opening", metadata=dict(stamp)),
+              BotUttered("Hoi!", metadata=dict(stamp)), SlotSet("language", "nl", metadata=dict(stamp)),
+              ActionExecuted("action_listen", metadata=dict(stamp)), said("8", "give_score"),
+              SlotSet("score_answer", "8", metadata=dict(stamp))]
+    return DialogueStateTracker.from_events("customer", events, slots=domain.slots)
+
+
+def test_action_calls_carry_the_tracker_without_model_stamps_and_old_rankings():
+    from pathlib import Path
+
+    from rasa.shared.core.domain import Domain
+
+    assert getattr(RemoteAction._action_call_format, "gehoor_speedup", False)
+    rasas_own = next(cell.cell_contents for cell in RemoteAction._action_call_format.__closure__
+                     if getattr(cell.cell_contents, "__name__", "") == "_action_call_format")
+    domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
+    tracker = _ranked_conversation(domain)
+    action = RemoteAction("validate_feedback_form", None)
+    full, slim = rasas_own(action, tracker, domain), action._action_call_format(tracker, domain)
+
+    full_events, slim_events = full["tracker"].pop("events"), slim["tracker"].pop("events")
+    assert slim == full  # everything but the events is as Rasa sends it, latest_message too
+    assert [e["event"] for e in slim_events] == [e["event"] for e in full_events]
+    assert all("model_id" not in e.get("metadata", {}) and "assistant_id" not in e.get("metadata", {})
+               for e in slim_events)
+    first, latest = [e for e in slim_events if e["event"] == "user"]
+    full_latest = [e for e in full_events if e["event"] == "user"][-1]
+    assert first["metadata"] == {"page": "/bedankt"}  # the channel's metadata stays
+    assert first["parse_data"] == {"intent": {"name": "greet", "confidence": 0.9}, "entities": [], "text": "hoi",
+                                   "message_id": None}
+    assert first["text"] == "hoi" and first["input_channel"] == "rest"
+    assert latest["parse_data"] == full_latest["parse_data"]  # the latest message keeps its ranking
+    for slim_event, full_event in zip(slim_events, full_events):
+        for key in set(full_event) - {"metadata", "parse_data"}:
+            assert slim_event[key] == full_event[key]
+    # Rasa's own dicts (the tracker's) were not changed by slimming
+    assert "intent_ranking" in full_events[2]["parse_data"] and "model_id" in full_events[0]["metadata"]
