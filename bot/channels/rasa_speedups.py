@@ -24,6 +24,11 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   copy of the event's metadata from the parse data of every user message but the latest (whose parse also stays whole in
   `latest_message`). Text, intent, entities, channel, metadata and times all stay. This one
   changes what actions see, for Gehoor's actions only (docs/channels.md).
+* Slot extraction after every message (`action_extract_slots`) walks every mapping of
+  every slot — intent checks, conditions, entity checks — though Gehoor's free-text slots
+  are conditioned on the form's requested slot and its bookkeeping slots are `custom`
+  without an action: only the slot being asked for can be filled. Rasa's own extraction
+  now runs over the slots that have a mapping that could fill something on this turn.
 * Forms' debug log lines: FormAction deep-copies the latest message (with its whole NLU
   parse) and the slot candidates for `structlogger.debug(...)` on every turn, whether or
   not debug logging is on. The copies are only made when that log line can be written.
@@ -61,6 +66,7 @@ def install() -> None:
     _install_form_temporary_tracker()
     _install_form_log_copies()
     _install_slim_action_tracker()
+    _install_slot_extraction_prefilter()
 
 
 def _install_compiled_response_validator() -> None:
@@ -400,3 +406,42 @@ def _install_slim_action_tracker() -> None:
 
     _action_call_format.gehoor_speedup = True  # type: ignore[attr-defined]
     RemoteAction._action_call_format = _action_call_format  # type: ignore[assignment]
+
+
+class _DomainWithSlots:
+    """The domain, with `slots` narrowed to a list; everything else is the domain's own."""
+
+    def __init__(self, domain: Any, slots: list) -> None:
+        self._domain = domain
+        self.slots = slots
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._domain, name)
+
+
+def _install_slot_extraction_prefilter() -> None:
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.constants import ACTION_VALIDATE_SLOT_MAPPINGS
+    from rasa.shared.core.slot_mappings import SlotMappingType
+
+    original = ActionExtractSlots.run
+    if getattr(original, "gehoor_speedup", False):
+        return
+    custom = str(SlotMappingType.CUSTOM)
+
+    def may_fill(mapping: Dict[Text, Any], tracker: Any, slot_name: Text) -> bool:
+        # Rasa's loop passes over a mapping when its conditions do not hold, and a `custom`
+        # mapping without an action sets nothing; both checks are Rasa's own and pure.
+        if mapping.get("type") == custom and not mapping.get("action"):
+            return False
+        return ActionExtractSlots._verify_mapping_conditions(mapping, tracker, slot_name)
+
+    async def run(self: ActionExtractSlots, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
+        if ACTION_VALIDATE_SLOT_MAPPINGS in domain.user_actions:
+            return await original(self, output_channel, nlg, tracker, domain)  # it replays with domain.slots
+        slots = [slot for slot in domain.slots
+                 if any(may_fill(mapping, tracker, slot.name) for mapping in slot.mappings)]
+        return await original(self, output_channel, nlg, tracker, _DomainWithSlots(domain, slots))
+
+    run.gehoor_speedup = True  # type: ignore[attr-defined]
+    ActionExtractSlots.run = run  # type: ignore[assignment]

@@ -303,3 +303,46 @@ def test_action_calls_carry_the_tracker_without_model_stamps_and_old_rankings():
             assert slim_event[key] == full_event[key]
     # Rasa's own dicts (the tracker's) were not changed by slimming
     assert "intent_ranking" in full_events[2]["parse_data"] and "model_id" in full_events[0]["metadata"]
+
+
+# --- slot extraction over the slots that can be filled ------------------------------------
+
+def _extraction_cases(domain):
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SessionStarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    intents = ["inform", "give_score", "affirm", "deny", "why_ask", "stop", "request_human", "dont_know", "greet"]
+    requested = [None] + [slot.name for slot in domain.slots if slot.name != "requested_slot"]
+    for form_active in (True, False):
+        for slot in requested:
+            for intent in intents:
+                events = [SessionStarted(), ActionExecuted("action_listen")]
+                if form_active:
+                    events += [ActionExecuted("feedback_form"), ActiveLoop("feedback_form")]
+                if slot:
+                    events.append(SlotSet("requested_slot", slot))
+                events += [ActionExecuted("action_listen"),
+                           UserUttered("ik moest weer bellen", {"name": intent, "confidence": 0.9},
+                                       [{"entity": "score", "value": "8", "start": 0, "end": 1}])]
+                yield DialogueStateTracker.from_events("customer", events, slots=domain.slots)
+
+
+async def test_slot_extraction_fills_what_rasas_full_pass_fills():
+    from pathlib import Path
+
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.shared.core.domain import Domain
+
+    assert getattr(ActionExtractSlots.run, "gehoor_speedup", False)
+    rasas_own = next(cell.cell_contents for cell in ActionExtractSlots.run.__closure__
+                     if getattr(cell.cell_contents, "__name__", "") == "run")
+    domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
+    action = ActionExtractSlots(None)
+    filled = 0
+    for tracker in _extraction_cases(domain):
+        fast = await action.run(CollectingOutputChannel(), None, tracker, domain)
+        full = await rasas_own(action, CollectingOutputChannel(), None, tracker, domain)
+        assert fast == full, (tracker.active_loop_name, tracker.get_slot("requested_slot"), tracker.latest_message.intent)
+        filled += bool(fast)
+    assert filled > 50  # the cases do fill slots, not only nothing
