@@ -105,31 +105,64 @@ def _fast_response_check(schema: Dict[Text, Any], validator_class: Any) -> Any:
 
     Each event schema in Rasa's `oneOf` is told apart by `{"event": {"const": ...}}` and the
     base schema requires "event", so an event passes the `oneOf` exactly when it passes the
-    base schema and the one branch whose const is its type. Anything that does not pass
-    here is re-checked by the full validator, which gives Rasa's own error.
+    base schema and the one branch whose const is its type. The parts are compiled with
+    fastjsonschema (they use only keywords that mean the same in its drafts and in the
+    2020-12 draft jsonschema applies: type, properties, required, const, items,
+    patternProperties). Anything that does not pass here is re-checked by the full
+    validator, which gives Rasa's own error.
     """
+    import fastjsonschema
+
     events_schema = schema["properties"]["events"]
     event_schema = events_schema["items"]
     base_event = {k: v for k, v in event_schema.items() if k != "oneOf"}
-    by_type = {branch["properties"]["event"]["const"]: validator_class(branch)
-               for branch in event_schema["oneOf"]}
-    if len(by_type) != len(event_schema["oneOf"]) or events_schema.get("type") != "array" \
-            or set(events_schema) != {"type", "items"}:
+    if events_schema.get("type") != "array" or set(events_schema) != {"type", "items"} \
+            or len({branch["properties"]["event"]["const"] for branch in event_schema["oneOf"]}) \
+            != len(event_schema["oneOf"]) or not _only_keywords(schema, _DRAFT_NEUTRAL_KEYWORDS):
         return lambda result: False  # not the schema this was written for: full check only
-    envelope = validator_class(dict(schema, properties=dict(schema["properties"], events={"type": "array"})))
-    base = validator_class(base_event)
+    by_type = {branch["properties"]["event"]["const"]: _compiled(fastjsonschema, branch)
+               for branch in event_schema["oneOf"]}
+    envelope = _compiled(fastjsonschema, dict(schema, properties=dict(schema["properties"], events={"type": "array"})))
+    base = _compiled(fastjsonschema, base_event)
 
     def is_valid(result: Any) -> bool:
-        if not envelope.is_valid(result):
+        if not envelope(result):
             return False
         for event in result.get("events") or ():
             kind = event.get("event") if isinstance(event, dict) else None
             branch = by_type.get(kind) if isinstance(kind, str) else None
-            if branch is None or not base.is_valid(event) or not branch.is_valid(event):
+            if branch is None or not base(event) or not branch(event):
                 return False
         return True
 
     return is_valid
+
+
+_DRAFT_NEUTRAL_KEYWORDS = {"type", "properties", "required", "const", "items", "oneOf", "patternProperties"}
+
+
+def _only_keywords(schema: Any, allowed: set, under_properties: bool = False) -> bool:
+    if isinstance(schema, list):
+        return all(_only_keywords(item, allowed) for item in schema)
+    if not isinstance(schema, dict):
+        return True
+    if under_properties:  # keys are property names (or patterns), values are schemas
+        return all(_only_keywords(value, allowed) for value in schema.values())
+    return all(key in allowed and _only_keywords(value, allowed, key in ("properties", "patternProperties"))
+               for key, value in schema.items() if key != "type")
+
+
+def _compiled(fastjsonschema: Any, schema: Dict[Text, Any]) -> Any:
+    validate = fastjsonschema.compile(schema)
+
+    def passes(value: Any) -> bool:
+        try:
+            validate(value)
+            return True
+        except fastjsonschema.JsonSchemaException:
+            return False
+
+    return passes
 
 
 def _dumps(value: Any) -> str:

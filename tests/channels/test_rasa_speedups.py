@@ -1,5 +1,7 @@
 """The compiled action-response validator accepts and rejects exactly what Rasa's own does."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import ValidationError, validate
 
 import bot.channels  # noqa: F401  (installs the speed-up)
@@ -52,6 +54,65 @@ def test_invalid_response_fails_like_rasas_own_check(response):
         validate(response, RemoteAction.action_response_format_spec())
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         RemoteAction(name="x", action_endpoint=None)._validate_action_result(response)
+
+
+def _fast_check():
+    from jsonschema.validators import validator_for
+
+    from bot.channels.rasa_speedups import _fast_response_check
+
+    schema = RemoteAction.action_response_format_spec()
+    return _fast_response_check(schema, validator_for(schema)), validator_for(schema)(schema)
+
+
+def test_the_compiled_check_agrees_with_jsonschema_on_the_examples():
+    fast, full = _fast_check()
+    for response in [VALID, *MORE_VALID]:
+        assert fast(response) is True and full.is_valid(response)
+    for response in INVALID:
+        assert fast(response) is False and not full.is_valid(response)
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+                     max_leaves=6)
+
+
+@st.composite
+def _responses(draw):
+    spec = RemoteAction.action_response_format_spec()
+    branches = spec["properties"]["events"]["items"]["oneOf"]
+    events = []
+    for _ in range(draw(st.integers(0, 3))):
+        branch = draw(st.sampled_from(branches))
+        names = sorted(set(branch["properties"]) | {"timestamp", "metadata"})
+        event = {"event": draw(st.sampled_from([branch["properties"]["event"]["const"], "no_such_event"]))}
+        for name in draw(st.lists(st.sampled_from(names), unique=True, max_size=4)):
+            if name != "event":
+                event[name] = draw(_JSON)
+        events.append(event)
+    response = {"events": events, "responses": draw(st.lists(st.dictionaries(st.text(max_size=4), _JSON, max_size=2),
+                                                             max_size=2))}
+    if draw(st.booleans()):
+        response[draw(st.sampled_from(["events", "responses", "extra"]))] = draw(_JSON)
+    return response
+
+
+@settings(max_examples=400, deadline=None)
+@given(_responses())
+def test_the_compiled_check_never_disagrees_with_jsonschema(response):
+    fast, full = _fast_check_cached()
+    # Equal both ways: a wrong yes would let a bad response through, a wrong no costs the full check.
+    assert fast(response) == full.is_valid(response)
+
+
+_CHECK = []
+
+
+def _fast_check_cached():
+    if not _CHECK:
+        _CHECK.append(_fast_check())
+    return _CHECK[0]
 
 
 # --- pooled keep-alive calls to the action server -------------------------------------
