@@ -29,6 +29,11 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   are conditioned on the form's requested slot and its bookkeeping slots are `custom`
   without an action: only the slot being asked for can be filled. Rasa's own extraction
   now runs over the slots that have a mapping that could fill something on this turn.
+* `DialogueStateTracker.applied_events()` (the events not undone by reverts, restarts or a
+  form's own re-runs) is computed from the first event on every call — several times per
+  turn, and with a walk back through the history for every run of a form. The tracker
+  now remembers its last result and, when its events only grew since and no new form
+  appeared, goes on from there with Rasa's own rules.
 * Forms' debug log lines: FormAction deep-copies the latest message (with its whole NLU
   parse) and the slot candidates for `structlogger.debug(...)` on every turn, whether or
   not debug logging is on. The copies are only made when that log line can be written.
@@ -67,6 +72,7 @@ def install() -> None:
     _install_form_log_copies()
     _install_slim_action_tracker()
     _install_slot_extraction_prefilter()
+    _install_incremental_applied_events()
 
 
 def _install_compiled_response_validator() -> None:
@@ -478,3 +484,54 @@ def _install_slot_extraction_prefilter() -> None:
 
     run.gehoor_speedup = True  # type: ignore[attr-defined]
     ActionExtractSlots.run = run  # type: ignore[assignment]
+
+
+_APPLIED = "_gehoor_applied_events"  # (events seen, loop names, applied events) of the last call
+
+
+def _install_incremental_applied_events() -> None:
+    import itertools
+
+    from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted, SessionStarted,
+                                         UserUttered, UserUtteranceReverted)
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.applied_events
+    if getattr(original, "gehoor_speedup", False):
+        return
+
+    def applied_events(self: DialogueStateTracker) -> list:
+        """Rasa 3.6.21's applied_events, resumed after the events of the previous call when
+        those are still the first events (the same objects) and the loop names are the same
+        (which events a form's run undoes depends on all of them)."""
+        events = self.events
+        loop_names = [event.name for event in events if isinstance(event, ActiveLoop) and event.name]
+        start, applied = 0, []
+        memo = self.__dict__.get(_APPLIED)
+        if memo is not None:
+            seen, seen_loop_names, seen_applied = memo
+            if len(seen) <= len(events) and seen_loop_names == loop_names \
+                    and all(a is b for a, b in zip(seen, events)):
+                start, applied = len(seen), list(seen_applied)
+        for event in itertools.islice(events, start, None):
+            if isinstance(event, (Restarted, SessionStarted)):
+                applied = []
+            elif isinstance(event, ActionReverted):
+                self._undo_till_previous(ActionExecuted, applied)
+            elif isinstance(event, UserUtteranceReverted):
+                self._undo_till_previous(UserUttered, applied)
+                self._undo_till_previous(ActionExecuted, applied)
+            elif (
+                isinstance(event, ActionExecuted)
+                and event.action_name in loop_names
+                and not self._first_loop_execution_or_unhappy_path(event.action_name, applied)
+            ):
+                self._undo_till_previous_loop_execution(event.action_name, applied)
+            else:
+                applied.append(event)
+        self.__dict__[_APPLIED] = (tuple(events), loop_names, tuple(applied))
+        return applied
+
+    applied_events.gehoor_speedup = True  # type: ignore[attr-defined]
+    applied_events.rasas_own = original  # type: ignore[attr-defined]  (tests compare the two)
+    DialogueStateTracker.applied_events = applied_events  # type: ignore[assignment]

@@ -1,6 +1,6 @@
 """The compiled action-response validator accepts and rejects exactly what Rasa's own does."""
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from jsonschema import ValidationError, validate
 
@@ -407,3 +407,50 @@ async def test_slot_extraction_fills_what_rasas_full_pass_fills():
         assert fast == full, (tracker.active_loop_name, tracker.get_slot("requested_slot"), tracker.latest_message.intent)
         filled += bool(fast)
     assert filled > 50  # the cases do fill slots, not only nothing
+
+
+# --- applied events: resumed, not recomputed ----------------------------------------------
+
+def _event_strategy():
+    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted, ActiveLoop,
+                                         DefinePrevUserUtteredFeaturization, Restarted, SessionStarted, SlotSet,
+                                         UserUttered, UserUtteranceReverted)
+
+    return st.one_of(
+        st.sampled_from(["action_listen", "feedback_form", "other_form", "utter_thanks"]).map(ActionExecuted),
+        st.sampled_from(["feedback_form", "other_form", None]).map(ActiveLoop),
+        st.just(None).map(lambda _: UserUttered("hoi", {"name": "greet", "confidence": 1.0})),
+        st.sampled_from(["feedback_form", "other_form"]).map(ActionExecutionRejected),
+        st.just(None).map(lambda _: DefinePrevUserUtteredFeaturization(False)),
+        st.sampled_from([UserUtteranceReverted, ActionReverted, Restarted, SessionStarted]).map(lambda c: c()),
+        st.just(None).map(lambda _: SlotSet("language", "nl")),
+    )
+
+
+def _a_form_named_later():
+    """A loop's name appears only after its earlier runs: those must be judged again."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
+
+    said = UserUttered("hoi", {"name": "greet", "confidence": 1.0})
+    return [ActionExecuted("action_listen"), said, ActionExecuted("other_form"), ActionExecuted("action_listen"),
+            said, ActionExecuted("other_form"), ActiveLoop("other_form")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_event_strategy(), max_size=40), st.integers(0, 40))
+@example(_a_form_named_later(), 6)
+def test_applied_events_equal_rasas_recomputation_after_every_new_event(events, split):
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    assert getattr(DialogueStateTracker.applied_events, "gehoor_speedup", False)
+    rasas_own = DialogueStateTracker.applied_events.rasas_own
+    tracker = DialogueStateTracker.from_events("customer", events[:split])  # replays: remembers a result
+    assert tracker.applied_events() == rasas_own(tracker)
+    for event in events[split:]:
+        tracker.update(event)  # reverts replay the tracker, which asks for the applied events too
+        assert tracker.applied_events() == rasas_own(tracker)
+        assert tracker.applied_events() == rasas_own(tracker)  # asked twice: the same
+    # events replaced rather than appended: computed afresh
+    tracker.events.clear()
+    tracker.events.extend(reversed(events))
+    assert tracker.applied_events() == rasas_own(tracker)
