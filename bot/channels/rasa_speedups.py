@@ -34,6 +34,9 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   turn, and with a walk back through the history for every run of a form. The tracker
   now remembers its last result and, when its events only grew since and no new form
   appeared, goes on from there with Rasa's own rules.
+* The processor copies the tracker for every action it runs (`DialogueStateTracker.copy`,
+  a replay of every event): a copy of the current state instead, with the followup action
+  a replay would end with; histories with reverts or a capped length are still replayed.
 * Forms' debug log lines: FormAction deep-copies the latest message (with its whole NLU
   parse) and the slot candidates for `structlogger.debug(...)` on every turn, whether or
   not debug logging is on. The copies are only made when that log line can be written.
@@ -73,6 +76,7 @@ def install() -> None:
     _install_slim_action_tracker()
     _install_slot_extraction_prefilter()
     _install_incremental_applied_events()
+    _install_tracker_copy()
 
 
 def _install_compiled_response_validator() -> None:
@@ -332,14 +336,98 @@ def _install_sql_tracker_store_shortcuts() -> None:
     SQLTrackerStore.save = save  # type: ignore[assignment]
 
 
+_PLAIN_CLASSES: Dict[type, bool] = {}
+
+
+def _copy_slot(slot: Any) -> Any:
+    """copy.copy(slot) for Rasa's plain slot objects, without the generic __reduce_ex__ path
+    (it was most of a tracker copy's time)."""
+    import copy
+
+    cls = type(slot)
+    plain = _PLAIN_CLASSES.get(cls)
+    if plain is None:
+        plain = _PLAIN_CLASSES[cls] = not hasattr(cls, "__copy__") \
+            and not any(vars(base).get("__slots__") for base in cls.__mro__) \
+            and cls.__reduce_ex__ is object.__reduce_ex__ and cls.__reduce__ is object.__reduce__ \
+            and not hasattr(cls, "__getstate__") and not hasattr(cls, "__setstate__")
+    if not plain or not hasattr(slot, "__dict__"):
+        return copy.copy(slot)
+    duplicate = cls.__new__(cls)
+    duplicate.__dict__.update(slot.__dict__)
+    return duplicate
+
+
+def _state_copy(tracker: Any) -> Any:
+    """A new tracker in the state `tracker` is in, as Rasa's replay of its events would
+    leave it, sharing no mutable state with it (the caller checks that it may be used)."""
+    import copy
+    from collections import deque
+
+    from rasa.shared.core.trackers import DEFAULT_SENDER_ID
+
+    duplicate = copy.copy(tracker)
+    duplicate.sender_id = tracker.sender_id or DEFAULT_SENDER_ID
+    duplicate.events = deque(tracker.events)
+    duplicate.slots = {name: _copy_slot(slot) for name, slot in tracker.slots.items()}
+    duplicate.active_loop = copy.copy(tracker.active_loop)
+    duplicate.latest_action = dict(tracker.latest_action or {})
+    duplicate.sender_source = None
+    duplicate.model_id = duplicate.assistant_id = None
+    duplicate.__dict__.pop(_STORED, None)
+    return duplicate
+
+
+def _replayed_followup_action(events: Any) -> Optional[str]:
+    """The followup action a replay of `events` ends with (the live tracker's may have been
+    cleared since, by the processor): "" when a revert makes it a replay's own business."""
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+    from rasa.shared.core.events import (ActionExecuted, ActionReverted, FollowupAction, Restarted, SessionStarted,
+                                         UserUttered, UserUtteranceReverted)
+
+    for event in reversed(events):
+        if isinstance(event, (ActionExecuted, UserUttered)):
+            return None
+        if isinstance(event, FollowupAction):
+            return event.action_name
+        if isinstance(event, Restarted):
+            return ACTION_SESSION_START_NAME
+        if isinstance(event, SessionStarted):
+            return ACTION_LISTEN_NAME
+        if isinstance(event, (UserUtteranceReverted, ActionReverted)):
+            return ""
+    return ACTION_LISTEN_NAME
+
+
+def _install_tracker_copy() -> None:
+    """`DialogueStateTracker.copy()` replays every event into a new tracker; the processor
+    copies the tracker so for every action it runs (to drop the action's events if it is
+    rejected). A copy of the current state is the same tracker at a fraction of the cost;
+    histories with reverts or a capped length are still replayed."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.copy
+    if getattr(original, "gehoor_speedup", False):
+        return
+
+    def copy_(self: DialogueStateTracker) -> DialogueStateTracker:
+        followup = _replayed_followup_action(self.events)
+        if self._max_event_history is not None or followup == "":
+            return original(self)
+        duplicate = _state_copy(self)
+        duplicate.followup_action = followup
+        return duplicate
+
+    copy_.gehoor_speedup = True  # type: ignore[attr-defined]
+    copy_.rasas_own = original  # type: ignore[attr-defined]  (tests compare the two)
+    DialogueStateTracker.copy = copy_  # type: ignore[assignment]
+
+
 def _install_form_temporary_tracker() -> None:
     """FormAction builds a temporary tracker for its validation action on every turn of a
     form by replaying the conversation's whole history (`DialogueStateTracker.from_events`).
     The current tracker already holds that replayed state: copy it and apply only the
     events Rasa appends (requested slot, the form's ActionExecuted, the slot candidates)."""
-    import copy
-    from collections import deque
-
     from rasa.core.actions.forms import FormAction
     from rasa.shared.core.constants import REQUESTED_SLOT
     from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet
@@ -353,16 +441,10 @@ def _install_form_temporary_tracker() -> None:
                 or set(current_tracker.slots) != {slot.name for slot in domain.slots} \
                 or any(isinstance(event, Restarted) for event in current_tracker.events):
             return original(self, current_tracker, additional_events, domain)
-        tracker = copy.copy(current_tracker)
         # What from_events(sender_id, events, slots=domain.slots) would leave different:
-        tracker.events = deque(current_tracker.events)
-        tracker.slots = {name: copy.copy(slot) for name, slot in current_tracker.slots.items()}
-        tracker.active_loop = copy.copy(current_tracker.active_loop)
-        tracker.latest_action = dict(current_tracker.latest_action or {})
-        tracker.sender_source = None
+        tracker = _state_copy(current_tracker)
+        tracker.sender_id = current_tracker.sender_id
         tracker.is_rule_tracker = False
-        tracker.model_id = tracker.assistant_id = None
-        tracker.__dict__.pop(_STORED, None)
         for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
                       ActionExecuted(self.name()), *additional_events]:
             tracker.update(event, domain)

@@ -454,3 +454,37 @@ def test_applied_events_equal_rasas_recomputation_after_every_new_event(events, 
     tracker.events.clear()
     tracker.events.extend(reversed(events))
     assert tracker.applied_events() == rasas_own(tracker)
+
+
+# --- the processor's tracker copies: the current state, not a replay ----------------------
+
+_DOMAIN: list = []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_event_strategy(), st.sampled_from(["utter_thanks", "action_listen"]).map(
+           lambda name: __import__("rasa.shared.core.events", fromlist=["FollowupAction"]).FollowupAction(name))),
+           max_size=30),
+       st.booleans(), st.booleans())
+def test_a_tracker_copy_equals_rasas_replay(events, followup_cleared, with_slots):
+    from pathlib import Path
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    assert getattr(DialogueStateTracker.copy, "gehoor_speedup", False)
+    if not _DOMAIN:
+        _DOMAIN.append(Domain.load(Path(__file__).resolve().parents[2] / "domain.yml"))
+    slots = _DOMAIN[0].slots if with_slots else None
+    tracker = DialogueStateTracker.from_events("customer", events + [SlotSet("followups_asked", ["impact"])],
+                                               slots=slots)
+    tracker.model_id, tracker.sender_source = "m-1", "rest"
+    if followup_cleared:
+        tracker.clear_followup_action()  # as the processor does before it runs the followup action
+    before = _state(tracker)
+    fast, replay = tracker.copy(), DialogueStateTracker.copy.rasas_own(tracker)
+    assert _state(fast) == _state(replay)
+    assert {name: type(slot) for name, slot in fast.slots.items()} == {n: type(s) for n, s in replay.slots.items()}
+    fast.update(SlotSet("followups_asked", ["impact", "expectation"]))  # no shared state with the original
+    assert _state(tracker) == before
