@@ -37,6 +37,9 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
 * The processor copies the tracker for every action it runs (`DialogueStateTracker.copy`,
   a replay of every event): a copy of the current state instead, with the followup action
   a replay would end with; histories with reverts or a capped length are still replayed.
+* After the validation action has chosen the next slot (and asked for it itself, as
+  Gehoor's does), FormAction still builds a temporary tracker to ask for it, then finds
+  no `utter_ask_*`/`action_ask_*` to run. Without one, that tracker is no longer built.
 * Forms' debug log lines: FormAction deep-copies the latest message (with its whole NLU
   parse) and the slot candidates for `structlogger.debug(...)` on every turn, whether or
   not debug logging is on. The copies are only made when that log line can be written.
@@ -77,6 +80,7 @@ def install() -> None:
     _install_slot_extraction_prefilter()
     _install_incremental_applied_events()
     _install_tracker_copy()
+    _install_form_request_shortcut()
 
 
 def _install_compiled_response_validator() -> None:
@@ -617,3 +621,28 @@ def _install_incremental_applied_events() -> None:
     applied_events.gehoor_speedup = True  # type: ignore[attr-defined]
     applied_events.rasas_own = original  # type: ignore[attr-defined]  (tests compare the two)
     DialogueStateTracker.applied_events = applied_events  # type: ignore[assignment]
+
+
+def _install_form_request_shortcut() -> None:
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.constants import REQUESTED_SLOT
+    from rasa.shared.core.events import SlotSet
+
+    original = FormAction.request_next_slot
+    if getattr(original, "gehoor_speedup", False):
+        return
+
+    async def request_next_slot(self: FormAction, tracker: Any, domain: Any, output_channel: Any, nlg: Any,
+                                events_so_far: list) -> list:
+        # Rasa's own steps for this case: not done, the slot the validation chose (the first
+        # one it set), a temporary tracker for asking, nothing found to ask with -> [].
+        chosen = next((event.value for event in events_so_far
+                       if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT), None)
+        if chosen and self._name_of_utterance(domain, chosen) is None \
+                and not await self.is_done(output_channel, nlg, tracker, domain, events_so_far):
+            return []
+        return await original(self, tracker, domain, output_channel, nlg, events_so_far)
+
+    request_next_slot.gehoor_speedup = True  # type: ignore[attr-defined]
+    request_next_slot.rasas_own = original  # type: ignore[attr-defined]  (tests compare the two)
+    FormAction.request_next_slot = request_next_slot  # type: ignore[assignment]

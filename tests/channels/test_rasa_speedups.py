@@ -488,3 +488,39 @@ def test_a_tracker_copy_equals_rasas_replay(events, followup_cleared, with_slots
     assert {name: type(slot) for name, slot in fast.slots.items()} == {n: type(s) for n, s in replay.slots.items()}
     fast.update(SlotSet("followups_asked", ["impact", "expectation"]))  # no shared state with the original
     assert _state(tracker) == before
+
+
+# --- the form asks for nothing when the validation action already asked -------------------
+
+@pytest.mark.parametrize("events_so_far", [
+    [("requested_slot", "answer_impact")],  # chosen and asked by validate_feedback_form
+    [("requested_slot", "answer_impact"), ("requested_slot", "answer_priority")],
+    [("requested_slot", None)],  # the form is done
+    [("language", "en")],  # nothing chosen: Rasa picks the next slot itself
+    [],
+    [("requested_slot", "ask_me")],  # a slot with an utter_ask_ response: Rasa asks for it
+], ids=["chosen", "chosen twice", "done", "not chosen", "nothing", "with a response"])
+async def test_the_forms_next_slot_request_is_rasas(events_so_far):
+    from pathlib import Path
+
+    from rasa.core.actions.forms import FormAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+
+    assert getattr(FormAction.request_next_slot, "gehoor_speedup", False)
+    domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml").merge(Domain.from_dict({
+        "slots": {"ask_me": {"type": "text", "mappings": [{"type": "custom"}]}},
+        "responses": {"utter_ask_ask_me": [{"text": "Wat wil je kwijt?"}]}}))
+    tracker = _conversation(domain)
+    form = FormAction("feedback_form", None)
+    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
+    events = [SlotSet(name, value) for name, value in events_so_far]
+    fast = await form.request_next_slot(tracker, domain, CollectingOutputChannel(), nlg, events)
+    full = await FormAction.request_next_slot.rasas_own(form, tracker, domain, CollectingOutputChannel(), nlg, events)
+    for event in fast + full:
+        event.timestamp = 0
+    assert fast == full
+    if events_so_far == [("requested_slot", "ask_me")]:
+        assert [getattr(event, "text", None) for event in full] == ["Wat wil je kwijt?"]
