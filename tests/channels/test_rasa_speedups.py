@@ -187,6 +187,28 @@ def turn(tracker, text):
         tracker.update(event)
 
 
+async def test_tracker_reads_equal_rasas_own(tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted
+
+    rasas_own = next(cell.cell_contents for cell in SQLTrackerStore._retrieve.__closure__
+                     if getattr(cell.cell_contents, "__name__", "") == "_retrieve")
+    store = sql_store(tmp_path)
+    tracker = store.init_tracker("s-3")
+    turn(tracker, "hoi")
+    tracker.update(SessionStarted())  # a second session: retrieve() reads only that one
+    turn(tracker, "8")
+    turn(tracker, "het duurde te lang")
+    await store.save(tracker)
+    for every_session in (False, True):
+        fast = await store._retrieve("s-3", every_session)
+        full = await rasas_own(store, "s-3", every_session)
+        assert _state(fast) == _state(full)
+        assert [e.as_dict() for e in fast.events] == [e.as_dict() for e in full.events]
+    assert len((await store.retrieve("s-3")).events) == 9  # session_started + 2 turns
+    assert await store.retrieve("nobody") is None and await rasas_own(store, "nobody", False) is None
+
+
 async def test_tracker_saves_store_each_event_once_and_publish_only_new_ones(tmp_path):
     from rasa.shared.core.events import ActionExecuted, SessionStarted
 
