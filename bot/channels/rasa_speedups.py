@@ -41,9 +41,10 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
 * After the validation action has chosen the next slot (and asked for it itself, as
   Gehoor's does), FormAction still builds a temporary tracker to ask for it, then finds
   no `utter_ask_*`/`action_ask_*` to run. Without one, that tracker is no longer built.
-* Forms' debug log lines: FormAction deep-copies the latest message (with its whole NLU
-  parse) and the slot candidates for `structlogger.debug(...)` on every turn, whether or
-  not debug logging is on. The copies are only made when that log line can be written.
+* Debug log lines: FormAction and the message processor deep-copy the latest message (with
+  its whole NLU parse), slot candidates and every action's events for `structlogger.debug`
+  on every turn, whether or not debug logging is on. The copies are only made when that
+  log line can be written.
 * Event deserialisation: `Event.resolve_by_type` walks every Event subclass (with
   `inspect.isabstract`) for every event of every tracker loaded. Found classes are cached.
 
@@ -76,7 +77,7 @@ def install() -> None:
     _install_event_type_cache()
     _install_sql_tracker_store_shortcuts()
     _install_form_temporary_tracker()
-    _install_form_log_copies()
+    _install_debug_log_copies()
     _install_slim_action_tracker()
     _install_slot_extraction_prefilter()
     _install_incremental_applied_events()
@@ -471,8 +472,8 @@ def _install_form_temporary_tracker() -> None:
 
 
 class _CopiesForDebugLog:
-    """Stands in for the `copy` module inside rasa.core.actions.forms, which uses it only for
-    the values of its debug log lines: with debug logging off for that module (structlog's
+    """Stands in for the `copy` module inside a Rasa module that uses it only for the values
+    of its debug log lines: with debug logging off for that module (structlog's
     `filter_by_level` would drop the line), the value is passed on uncopied and unused."""
 
     def __init__(self, logger_name: str) -> None:
@@ -487,19 +488,21 @@ class _CopiesForDebugLog:
         return value
 
 
-def _install_form_log_copies() -> None:
+def _install_debug_log_copies() -> None:
     import copy
+    import importlib
     import inspect
 
-    import rasa.core.actions.forms as forms
-
-    if isinstance(forms.copy, _CopiesForDebugLog):
-        return
-    # Written for Rasa 3.6.21's forms.py, where every `copy.` is a log argument.
-    uses = [line for line in inspect.getsource(forms).splitlines() if "copy." in line]
-    if forms.copy is not copy or len(uses) != 3 or not all("copy.deepcopy(" in line for line in uses):
-        return
-    forms.copy = _CopiesForDebugLog(forms.__name__)  # type: ignore[assignment]
+    # Written for Rasa 3.6.21, where every `copy.` in these modules is a debug-log argument.
+    for name, uses_expected in (("rasa.core.actions.forms", 3), ("rasa.core.processor", 6)):
+        module = importlib.import_module(name)
+        if isinstance(module.copy, _CopiesForDebugLog):
+            continue
+        uses = [line for line in inspect.getsource(module).splitlines() if "copy." in line]
+        if module.copy is not copy or len(uses) != uses_expected \
+                or not all("copy.deepcopy(" in line for line in uses):
+            continue
+        module.copy = _CopiesForDebugLog(module.__name__)  # type: ignore[attr-defined]
 
 
 MODEL_METADATA_KEYS = ("model_id", "assistant_id")  # Rasa's own stamps, not the channel's

@@ -314,19 +314,20 @@ def test_the_forms_temporary_tracker_equals_rasas_replay(restart):
     assert _state(current) == before and fast.get_slot("language") == "en"
 
 
-def test_forms_copy_debug_log_values_only_when_debug_logging_is_on():
+@pytest.mark.parametrize("module_name", ["rasa.core.actions.forms", "rasa.core.processor"])
+def test_debug_log_values_are_copied_only_when_debug_logging_is_on(module_name):
+    import importlib
     import logging
 
-    import rasa.core.actions.forms as forms
-
+    module = importlib.import_module(module_name)
     value = {"slot_candidates": {"score_answer": ["8"]}}
-    logger = logging.getLogger(forms.__name__)
+    logger = logging.getLogger(module.__name__)
     level = logger.level
     try:
         logger.setLevel(logging.INFO)  # the line would be dropped: nothing to copy for it
-        assert forms.copy.deepcopy(value) is value
+        assert module.copy.deepcopy(value) is value
         logger.setLevel(logging.DEBUG)  # it is written: a real copy, as Rasa makes
-        copied = forms.copy.deepcopy(value)
+        copied = module.copy.deepcopy(value)
         assert copied == value and copied is not value
         assert copied["slot_candidates"]["score_answer"] is not value["slot_candidates"]["score_answer"]
     finally:
