@@ -43,8 +43,8 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   no `utter_ask_*`/`action_ask_*` to run. Without one, that tracker is no longer built.
 * Debug log lines: FormAction and the message processor deep-copy the latest message (with
   its whole NLU parse), slot candidates and every action's events for `structlogger.debug`
-  on every turn, whether or not debug logging is on. The copies are only made when that
-  log line can be written.
+  on every turn, whether or not debug logging is on, and format every slot's value into a
+  debug line after each action. Both only happen when that log line can be written.
 * Event deserialisation: `Event.resolve_by_type` walks every Event subclass (with
   `inspect.isabstract`) for every event of every tracker loaded. Found classes are cached.
 
@@ -503,6 +503,20 @@ def _install_debug_log_copies() -> None:
                 or not all("copy.deepcopy(" in line for line in uses):
             continue
         module.copy = _CopiesForDebugLog(module.__name__)  # type: ignore[attr-defined]
+
+    from rasa.core.processor import MessageProcessor
+
+    log_slots = MessageProcessor.__dict__["_log_slots"].__func__
+    if getattr(log_slots, "gehoor_speedup", False):
+        return
+    processor_logger = logging.getLogger(MessageProcessor.__module__)
+
+    def _log_slots(tracker: Any) -> None:
+        if processor_logger.isEnabledFor(logging.DEBUG):
+            log_slots(tracker)
+
+    _log_slots.gehoor_speedup = True  # type: ignore[attr-defined]
+    MessageProcessor._log_slots = staticmethod(_log_slots)  # type: ignore[assignment]
 
 
 MODEL_METADATA_KEYS = ("model_id", "assistant_id")  # Rasa's own stamps, not the channel's

@@ -547,3 +547,29 @@ async def test_the_forms_next_slot_request_is_rasas(events_so_far):
     assert fast == full
     if events_so_far == [("requested_slot", "ask_me")]:
         assert [getattr(event, "text", None) for event in full] == ["Wat wil je kwijt?"]
+
+
+def test_slot_values_are_formatted_for_the_debug_log_only_when_it_is_on():
+    import logging
+
+    from rasa.core.processor import MessageProcessor
+
+    class Tracker:
+        formatted = 0
+
+        @property
+        def slots(self):
+            Tracker.formatted += 1
+            return {}
+
+    logger = logging.getLogger(MessageProcessor.__module__)
+    level = logger.level
+    try:
+        logger.setLevel(logging.INFO)
+        MessageProcessor._log_slots(Tracker())
+        assert Tracker.formatted == 0
+        logger.setLevel(logging.DEBUG)
+        MessageProcessor._log_slots(Tracker())
+        assert Tracker.formatted == 1  # Rasa's own, unchanged
+    finally:
+        logger.setLevel(level)
