@@ -12,9 +12,9 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
 * SQL tracker store: reading a conversation built an ORM object per stored event; only the
   event's JSON is read now. `save` adds one ORM object per new event, which SQLAlchemy
   inserts one statement at a time (it must read back each id): one executemany insert of
-  the same rows. It COUNTs the stored events of the conversation on every save, and with an event broker
-  reads and replays the whole stored tracker again to find the new events: the tracker now
-  carries how many of its events are stored (set when read, after each save).
+  the same rows. It COUNTs the stored events of the conversation on every save, and with an
+  event broker reads and replays the whole stored tracker again to find the new events: the
+  tracker now carries how many of its events are stored (set when read, after each save).
 * Forms: the temporary tracker handed to a form's validation action is a copy of the
   current tracker plus the few events Rasa adds, instead of a replay of the whole history.
 * Action calls carry a slimmer tracker: Rasa stamps every event with the model's id (in
@@ -22,9 +22,10 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   reads either, and they were half of the JSON posted, parsed and rebuilt on every call.
   Removed from the events of the tracker sent to custom actions: `model_id`/`assistant_id`
   from event metadata, and `intent_ranking`, `response_selector`, `text_tokens` and the
-  copy of the event's metadata from the parse data of every user message but the latest (whose parse also stays whole in
-  `latest_message`). Text, intent, entities, channel, metadata and times all stay. This one
-  changes what actions see, for Gehoor's actions only (docs/channels.md).
+  copy of the event's metadata from the parse data of every user message but the latest
+  (whose parse also stays whole in `latest_message`). Text, intent, entities, channel,
+  metadata and times all stay. This one changes what actions see, for Gehoor's actions
+  only (docs/architecture.md).
 * Slot extraction after every message (`action_extract_slots`) walks every mapping of
   every slot — intent checks, conditions, entity checks — though Gehoor's free-text slots
   are conditioned on the form's requested slot and its bookkeeping slots are `custom`
@@ -97,7 +98,7 @@ def _install_compiled_response_validator() -> None:
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
     validator = validator_class(schema)
-    is_valid = _fast_response_check(schema, validator_class)
+    is_valid = _fast_response_check(schema)
 
     def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
         if is_valid(result):
@@ -116,7 +117,7 @@ def _install_compiled_response_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
-def _fast_response_check(schema: Dict[Text, Any], validator_class: Any) -> Any:
+def _fast_response_check(schema: Dict[Text, Any]) -> Any:
     """A yes/no check equal to the full schema, without its 23-way `oneOf` per event.
 
     Each event schema in Rasa's `oneOf` is told apart by `{"event": {"const": ...}}` and the
@@ -348,6 +349,7 @@ def _install_sql_tracker_store_shortcuts() -> None:
 
     for function in (_retrieve, stream_events, save):
         function.gehoor_speedup = True  # type: ignore[attr-defined]
+    _retrieve.rasas_own = original_retrieve  # type: ignore[attr-defined]  (tests compare the two)
     SQLTrackerStore._retrieve = _retrieve  # type: ignore[assignment]
     SQLTrackerStore.stream_events = stream_events  # type: ignore[assignment]
     SQLTrackerStore.save = save  # type: ignore[assignment]
@@ -468,6 +470,7 @@ def _install_form_temporary_tracker() -> None:
         return tracker
 
     _temporary_tracker.gehoor_speedup = True  # type: ignore[attr-defined]
+    _temporary_tracker.rasas_own = original  # type: ignore[attr-defined]  (tests compare the two)
     FormAction._temporary_tracker = _temporary_tracker  # type: ignore[assignment]
 
 
@@ -559,6 +562,7 @@ def _install_slim_action_tracker() -> None:
         return call
 
     _action_call_format.gehoor_speedup = True  # type: ignore[attr-defined]
+    _action_call_format.rasas_own = original  # type: ignore[attr-defined]  (tests compare the two)
     RemoteAction._action_call_format = _action_call_format  # type: ignore[assignment]
 
 
@@ -598,6 +602,7 @@ def _install_slot_extraction_prefilter() -> None:
         return await original(self, output_channel, nlg, tracker, _DomainWithSlots(domain, slots))
 
     run.gehoor_speedup = True  # type: ignore[attr-defined]
+    run.rasas_own = original  # type: ignore[attr-defined]  (tests compare the two)
     ActionExtractSlots.run = run  # type: ignore[assignment]
 
 

@@ -839,9 +839,9 @@ _NO_PREFIXES = [_prefix_pattern(p) for p in _NO_RE]
 _YES_PREFIXES = [_prefix_pattern(p) for p in _YES_RE]
 
 
-def _strip_prefix(text: str, folded: str, phrase: re.Pattern) -> str | None:
-    """If ``folded`` (``text`` folded) starts with ``phrase`` (whole words), the original rest."""
-    lead = re.match(r"[\s\W_]*", folded).end()
+def _strip_prefix(text: str, folded: str, lead: int, phrase: re.Pattern) -> str | None:
+    """If ``folded`` (``text`` folded) starts with ``phrase`` (whole words) after ``lead``
+    leading spaces and punctuation, the original rest."""
     m = phrase.match(folded, lead)
     if not m:
         return None
@@ -859,8 +859,9 @@ def interpret_confirmation(text: str) -> tuple[str, str | None]:
     if raw in ("👎", "❌", "👎🏻"):
         return "no", None
     folded = fold(raw).replace("’", "'")
+    lead = re.match(r"[\s\W_]*", folded).end()
     for phrase in _NO_PREFIXES:
-        rest = _strip_prefix(raw, folded, phrase)
+        rest = _strip_prefix(raw, folded, lead, phrase)
         if rest is None:
             continue
         rest = re.sub(r"^(?:maar|but)\b[\s,]*", "", rest, flags=re.IGNORECASE).strip()
@@ -872,7 +873,7 @@ def interpret_confirmation(text: str) -> tuple[str, str | None]:
     if analyze_cached(raw).done_signal:
         return "yes", None  # "dat was het" / "that's all": nothing to correct
     for phrase in _YES_PREFIXES:
-        rest = _strip_prefix(raw, folded, phrase)
+        rest = _strip_prefix(raw, folded, lead, phrase)
         if rest is None:
             continue
         rest_words = " ".join(fold(w) for w in _WORD.findall(rest))
