@@ -46,6 +46,9 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   its whole NLU parse), slot candidates and every action's events for `structlogger.debug`
   on every turn, whether or not debug logging is on, and format every slot's value into a
   debug line after each action. Both only happen when that log line can be written.
+* A new tracker copies each of the domain's slots with `copy.copy`'s generic path (~6 us a
+  slot, ~0.2 ms with Gehoor's 30) — for every conversation read from the store and for every
+  replay of its past states that a prediction makes. The same shallow copy, made directly.
 * Event deserialisation: `Event.resolve_by_type` walks every Event subclass (with
   `inspect.isabstract`) for every event of every tracker loaded. Found classes are cached.
 
@@ -83,6 +86,7 @@ def install() -> None:
     _install_slot_extraction_prefilter()
     _install_incremental_applied_events()
     _install_tracker_copy()
+    _install_slot_copies()
     _install_form_request_shortcut()
 
 
@@ -440,6 +444,36 @@ def _install_tracker_copy() -> None:
     copy_.gehoor_speedup = True  # type: ignore[attr-defined]
     copy_.rasas_own = original  # type: ignore[attr-defined]  (tests compare the two)
     DialogueStateTracker.copy = copy_  # type: ignore[assignment]
+
+
+class _SlotCopies:
+    """Stands in for the `copy` module in rasa.shared.core.trackers, whose one use of it is
+    `copy.copy(slot)` for every slot of the domain in the tracker's constructor: a tracker is
+    built for every stored conversation read, and again for every past-state replay of a
+    prediction. With Gehoor's 30 slots the generic copy was ~0.2 ms per tracker."""
+
+    def __init__(self) -> None:
+        import copy
+
+        self.deepcopy = copy.deepcopy
+
+    @staticmethod
+    def copy(value: Any) -> Any:
+        return _copy_slot(value)
+
+
+def _install_slot_copies() -> None:
+    import copy
+    import inspect
+
+    from rasa.shared.core import trackers
+
+    if isinstance(trackers.copy, _SlotCopies):
+        return
+    uses = [line.strip() for line in inspect.getsource(trackers).splitlines() if "copy." in line]
+    if trackers.copy is not copy or uses != ["self.slots = {slot.name: copy.copy(slot) for slot in slots}"]:
+        return  # another Rasa than the one this was written against: leave it alone
+    trackers.copy = _SlotCopies()  # type: ignore[attr-defined]
 
 
 def _install_form_temporary_tracker() -> None:

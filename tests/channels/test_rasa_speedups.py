@@ -509,6 +509,33 @@ def test_a_tracker_copy_equals_rasas_replay(events, followup_cleared, with_slots
     assert _state(tracker) == before
 
 
+def test_a_new_trackers_slots_are_the_copies_rasa_makes(monkeypatch):
+    import copy
+    from pathlib import Path
+
+    from rasa.shared.core import trackers
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from bot.channels.rasa_speedups import _SlotCopies
+
+    assert isinstance(trackers.copy, _SlotCopies)
+    domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
+    made = DialogueStateTracker("customer", domain.slots)
+    with monkeypatch.context() as patched:
+        patched.setattr(trackers, "copy", copy)
+        rasas = DialogueStateTracker("customer", domain.slots)
+    assert len(made.slots) == len(rasas.slots) == len(domain.slots) >= 30
+    for slot in domain.slots:
+        assert made.slots[slot.name] is not slot
+        assert type(made.slots[slot.name]) is type(rasas.slots[slot.name])
+        assert vars(made.slots[slot.name]) == vars(rasas.slots[slot.name])
+    made.update(SlotSet("language", "en"))
+    assert made.get_slot("language") == "en"
+    assert next(s for s in domain.slots if s.name == "language").value is None, "the domain's slot is untouched"
+
+
 # --- the form asks for nothing when the validation action already asked -------------------
 
 @pytest.mark.parametrize("events_so_far", [

@@ -30,3 +30,24 @@ def test_action_server_has_no_cors_middleware(tmp_path):
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_action_server_builds_no_access_log_records_unless_asked(monkeypatch):
+    # Sanic builds an access-log record (URL, forwarded client address) for every response,
+    # written or not; only Rasa calls this server. SANIC_ACCESS_LOG, Sanic's own setting, wins.
+    import uuid
+
+    from sanic import Sanic
+
+    from bot.ops import action_plugin
+
+    monkeypatch.delenv("SANIC_ACCESS_LOG", raising=False)
+    app = Sanic(f"actions-{uuid.uuid4().hex}")
+    assert app.config.ACCESS_LOG is True  # Sanic's default
+    action_plugin.attach_sanic_app_extensions(app)
+    assert app.config.ACCESS_LOG is False
+
+    monkeypatch.setenv("SANIC_ACCESS_LOG", "true")
+    app = Sanic(f"actions-{uuid.uuid4().hex}")
+    action_plugin.attach_sanic_app_extensions(app)
+    assert app.config.ACCESS_LOG is True
