@@ -25,7 +25,8 @@ Each one keeps Rasa's behaviour and removes repeated work found by profiling a G
   copy of the event's metadata from the parse data of every user message but the latest
   (whose parse also stays whole in `latest_message`). Text, intent, entities, channel,
   metadata and times all stay. This one changes what actions see, for Gehoor's actions
-  only (docs/architecture.md).
+  only (docs/architecture.md). The state is built without `dataclasses.asdict`'s deep copy
+  of the active form's trigger message (a whole NLU parse), as it is serialised at once.
 * Slot extraction after every message (`action_extract_slots`) walks every mapping of
   every slot — intent checks, conditions, entity checks — though Gehoor's free-text slots
   are conditioned on the form's requested slot and its bookkeeping slots are `custom`
@@ -564,13 +565,13 @@ RANKING_KEYS = ("intent_ranking", "response_selector", "text_tokens", "metadata"
 def slim_events(events: list) -> list:
     """The event dicts of a tracker as sent to the action server (see the module docstring).
     Returns new dicts where something was removed; never changes the ones passed in."""
-    last_user = max((i for i, event in enumerate(events) if event.get("event") == "user"), default=-1)
+    last_user = next((i for i in range(len(events) - 1, -1, -1) if events[i].get("event") == "user"), -1)
     slim = []
     for i, event in enumerate(events):
         metadata = event.get("metadata")
         parse = event.get("parse_data") if i != last_user else None
-        trim_metadata = isinstance(metadata, dict) and any(k in metadata for k in MODEL_METADATA_KEYS)
-        trim_parse = isinstance(parse, dict) and any(k in parse for k in RANKING_KEYS)
+        trim_metadata = isinstance(metadata, dict) and not metadata.keys().isdisjoint(MODEL_METADATA_KEYS)
+        trim_parse = isinstance(parse, dict) and not parse.keys().isdisjoint(RANKING_KEYS)
         if trim_metadata or trim_parse:
             event = dict(event)
             if trim_metadata:
@@ -581,19 +582,54 @@ def slim_events(events: list) -> list:
     return slim
 
 
+def _action_tracker_state(tracker: Any) -> Dict[Text, Any]:
+    """`tracker.current_state(EventVerbosity.ALL)` of Rasa 3.6 with slim events, and with the
+    active loop's trigger message (the whole parse of the message that started the form)
+    passed as it is instead of deep-copied by `dataclasses.asdict`: the state is serialised
+    for the action server at once and then dropped, and the events in it share the tracker's
+    dicts as Rasa's own do."""
+    import dataclasses
+
+    from rasa.shared.core.constants import ACTIVE_LOOP, FOLLOWUP_ACTION
+    from rasa.shared.core.trackers import EventVerbosity
+
+    events = tracker._events_for_verbosity(EventVerbosity.ALL)
+    loop = tracker.active_loop
+    return {
+        "sender_id": tracker.sender_id,
+        "slots": tracker.current_slot_values(),
+        "latest_message": tracker._latest_message_data(),
+        "latest_event_time": tracker.events[-1].timestamp if len(tracker.events) > 0 else None,
+        FOLLOWUP_ACTION: tracker.followup_action,
+        "paused": tracker.is_paused(),
+        "events": slim_events([e.as_dict() for e in events]) if events is not None else None,
+        "latest_input_channel": tracker.get_latest_input_channel(),
+        ACTIVE_LOOP: {f.name: getattr(loop, f.name) for f in dataclasses.fields(loop)} if loop else {},
+        "latest_action": tracker.latest_action,
+        "latest_action_name": tracker.latest_action_name,
+    }
+
+
 def _install_slim_action_tracker() -> None:
+    import dataclasses
+
+    import rasa
     from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.trackers import TrackerActiveLoop
 
     original = RemoteAction._action_call_format
     if getattr(original, "gehoor_speedup", False):
         return
+    if any(dataclasses.is_dataclass(f.type) for f in dataclasses.fields(TrackerActiveLoop)):
+        return  # asdict() would convert a nested dataclass: another Rasa than this was written for
 
     def _action_call_format(self: RemoteAction, tracker: Any, domain: Any) -> Dict[Text, Any]:
-        call = original(self, tracker, domain)
-        state = call.get("tracker")
-        if isinstance(state, dict) and isinstance(state.get("events"), list):
-            state["events"] = slim_events(state["events"])
-        return call
+        """Rasa 3.6's RemoteAction._action_call_format with _action_tracker_state()."""
+        result = {"next_action": self._name, "sender_id": tracker.sender_id,
+                  "tracker": _action_tracker_state(tracker), "version": rasa.__version__}
+        if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+            result["domain"] = domain.as_dict()
+        return result
 
     _action_call_format.gehoor_speedup = True  # type: ignore[attr-defined]
     _action_call_format.rasas_own = original  # type: ignore[attr-defined]  (tests compare the two)

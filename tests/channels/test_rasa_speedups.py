@@ -536,6 +536,47 @@ def test_a_new_trackers_slots_are_the_copies_rasa_makes(monkeypatch):
     assert next(s for s in domain.slots if s.name == "language").value is None, "the domain's slot is untouched"
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_event_strategy(), max_size=30), st.booleans())
+def test_the_tracker_sent_to_actions_is_rasas_current_state_with_slim_events(events, with_slots):
+    # Built without dataclasses.asdict's deep copy of the form's trigger message: equal to
+    # Rasa's own state (active loop with its trigger message included) and leaving it alone.
+    from pathlib import Path
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+    from bot.channels.rasa_speedups import _action_tracker_state, slim_events
+
+    if not _DOMAIN:
+        _DOMAIN.append(Domain.load(Path(__file__).resolve().parents[2] / "domain.yml"))
+    ranked = {"name": "inform", "confidence": 0.8}
+    events = [UserUttered("het duurde lang", ranked, [], {"intent": ranked, "intent_ranking": [ranked],
+                                                            "text": "het duurde lang", "entities": []})] + events
+    tracker = DialogueStateTracker.from_events("customer", events, slots=_DOMAIN[0].slots if with_slots else None)
+    rasas = tracker.current_state(EventVerbosity.ALL)
+    sent = _action_tracker_state(tracker)
+    assert sent == dict(rasas, events=slim_events(rasas["events"]))
+    assert tracker.current_state(EventVerbosity.ALL) == rasas, "the tracker is unchanged"
+
+
+def test_an_active_forms_trigger_message_goes_to_the_action_server():
+    from rasa.shared.core.events import ActiveLoop, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    ranked = {"name": "inform", "confidence": 0.8}
+    tracker = DialogueStateTracker.from_events("customer", [
+        UserUttered("het duurde lang", ranked, [], {"intent": ranked, "intent_ranking": [ranked]}),
+        ActiveLoop("feedback_form")], slots=None)
+    from rasa.shared.core.domain import Domain
+
+    action = RemoteAction("validate_feedback_form", None)
+    sent = action._action_call_format(tracker, Domain.empty())["tracker"]["active_loop"]
+    assert sent == RemoteAction._action_call_format.rasas_own(action, tracker, Domain.empty())["tracker"]["active_loop"]
+    assert sent["name"] == "feedback_form" and sent["trigger_message"]["intent_ranking"] == [ranked]
+
+
 # --- the form asks for nothing when the validation action already asked -------------------
 
 @pytest.mark.parametrize("events_so_far", [
