@@ -153,6 +153,31 @@ async def test_action_calls_reuse_one_connection_and_survive_a_closed_one():
         await runner.cleanup()
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(-(2 ** 63), 2 ** 64 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=30))
+def test_action_calls_are_encoded_as_json_dumps_would(value):
+    import json
+
+    from bot.channels.rasa_speedups import _dumps
+
+    encoded = _dumps(value)
+    assert isinstance(encoded, str)
+    assert json.loads(encoded) == json.loads(json.dumps(value))
+
+
+def test_what_orjson_refuses_is_encoded_by_json_dumps():
+    import json
+
+    from bot.channels.rasa_speedups import _dumps
+
+    for value in ({1: "int key"}, {"big": 2 ** 70}, {"tekst": "één € – ✓"}):
+        assert json.loads(_dumps(value)) == json.loads(json.dumps(value))
+
+
 # --- SQL tracker store: stored-event count on the tracker, bulk insert --------------
 
 class CollectingBroker:
