@@ -51,6 +51,24 @@ def idle_minutes() -> int:
     return max(1, _int("GEHOOR_IDLE_MINUTES", 30))
 
 
+def follow_up_sla_hours(score, handoff: bool) -> int:
+    """Hours until an opened follow-up is due: the tightest SLA that applies. Detractors
+    (0-6) and hand-offs default to 24 h, passives (7-8), promoters (9-10) and stories
+    without a score to 72 h (GEHOOR_FOLLOW_UP_HOURS_{DETRACTOR,HANDOFF,PASSIVE,PROMOTER,UNSCORED})."""
+    if score is None:
+        band, default = "UNSCORED", 72
+    elif score <= 6:
+        band, default = "DETRACTOR", 24
+    elif score <= 8:
+        band, default = "PASSIVE", 72
+    else:
+        band, default = "PROMOTER", 72
+    hours = max(1, _int(f"GEHOOR_FOLLOW_UP_HOURS_{band}", default))
+    if handoff:
+        hours = min(hours, max(1, _int("GEHOOR_FOLLOW_UP_HOURS_HANDOFF", 24)))
+    return hours
+
+
 def company_name() -> str:
     return os.environ.get("GEHOOR_COMPANY", "Acme")
 

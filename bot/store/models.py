@@ -29,7 +29,8 @@ Base = declarative_base()
 
 STATUSES = ("in_progress", "complete", "abandoned", "handed_off")
 REVIEW_STATUSES = ("new", "read", "in_follow_up", "closed")
-FOLLOW_UP_STATES = ("none", "requested", "done")
+# none -> open -> contacted -> resolved | could_not_reach (see bot/store/follow_up.py)
+FOLLOW_UP_STATES = ("none", "open", "contacted", "resolved", "could_not_reach")
 ROLES = ("viewer", "reviewer", "admin")
 
 
@@ -81,7 +82,10 @@ class Story(Base):
     assignee = Column(String(255), index=True)
     follow_up_state = Column(String(16), nullable=False, default="none", index=True)
     follow_up_note = Column(Text)
-    followed_up_at = Column(DateTime)
+    followed_up_at = Column(DateTime)  # when the follow-up was closed (resolved / could not reach)
+    follow_up_opened_at = Column(DateTime)  # set once: a capture never reopens a follow-up staff handled
+    follow_up_due_at = Column(DateTime, index=True)  # opened + SLA of the band (migration 0003)
+    first_contact_at = Column(DateTime)  # first "contacted" (or resolved): time to first contact
 
     messages = relationship(
         "Message", back_populates="story", order_by="Message.seq", cascade="all, delete-orphan"
