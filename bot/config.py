@@ -91,3 +91,14 @@ def review_port() -> int:
 
 def web_port() -> int:
     return _int("GEHOOR_WEB_PORT", 8080)
+
+
+def rasa_patches_enabled() -> bool:
+    """GEHOOR_RASA_PATCHES: `on` (default) installs Gehoor's Rasa patches when the Rasa server
+    starts (bot/rasa_patches/); `off` runs stock Rasa."""
+    raw = os.environ.get("GEHOOR_RASA_PATCHES", "").strip().lower()
+    if raw in ("", "on", "1", "true", "yes"):
+        return True
+    if raw in ("off", "0", "false", "no"):
+        return False
+    raise ValueError(f"GEHOOR_RASA_PATCHES must be on or off, got {raw!r}")
