@@ -20,13 +20,16 @@ Settings (credentials.yml key, or env var): ``account_sid`` / ``GEHOOR_TWILIO_AC
 from __future__ import annotations
 
 import logging
+import json
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qsl
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.core.channels.twilio import TwilioInput as RasaTwilioInput
 from rasa.core.channels.twilio import TwilioOutput as RasaTwilioOutput
-from sanic import Blueprint
-from sanic.request import Request
+from sanic import Blueprint, response
+from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
@@ -35,6 +38,7 @@ from bot.channels import common
 logger = logging.getLogger("gehoor.channels.twilio")
 
 CHANNEL = "twilio"
+MAX_MEDIA = 10  # Twilio's limit per message
 
 
 class TwilioOutput(RasaTwilioOutput):
@@ -101,11 +105,10 @@ class TwilioInput(RasaTwilioInput):
         query = request.query_string
         return f"{self.webhook_url}?{query}" if query and "?" not in self.webhook_url else self.webhook_url
 
-    def signature_valid(self, request: Request) -> bool:
+    def signature_valid(self, request: Request, params: RequestParameters) -> bool:
         signature = request.headers.get("x-twilio-signature")
         if not signature or not self.auth_token:
             return False
-        params = {key: values[0] for key, values in request.form.items()} if request.form else {}
         try:
             return RequestValidator(self.auth_token).validate(self.signed_url(request), params, signature)
         except Exception as exc:  # noqa: BLE001 - a malformed request must never crash the channel
@@ -115,29 +118,88 @@ class TwilioInput(RasaTwilioInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if self.missing:
             return common.disabled_blueprint(CHANNEL, ", ".join(self.missing))
-
-        async def namespaced_on_new_message(message: UserMessage) -> Any:
-            message.sender_id = common.namespaced(CHANNEL, message.sender_id)
-            return await on_new_message(message)
-
-        webhook = super().blueprint(namespaced_on_new_message)
+        webhook = Blueprint("twilio_webhook", __name__)
         limit = self.max_body_bytes
 
-        @webhook.middleware("request")
-        async def guard(request: Request) -> Optional[HTTPResponse]:
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def message(request: Request) -> HTTPResponse:
             too_big = common.check_body_size(CHANNEL, request, limit)
-            if too_big or request.method != "POST":
+            if too_big:
                 return too_big
             if not request.headers.get("x-twilio-signature"):
                 return common.reject(CHANNEL, 403, "missing X-Twilio-Signature header", request)
-            if not self.signature_valid(request):
+            form = form_with_blanks(request)
+            if form is None:
+                return common.reject(CHANNEL, 400, "body is not application/x-www-form-urlencoded UTF-8", request)
+            if not self.signature_valid(request, form):
                 return common.reject(CHANNEL, 403, "invalid X-Twilio-Signature", request)
-            form = request.form or {}
-            if not form.get("From") or form.get("Body") is None:
+            inbound = inbound_message(form)
+            if inbound is None:
                 return common.reject(CHANNEL, 400, "not a Twilio message (From/Body missing)", request)
-            sid = form.get("MessageSid") or form.get("SmsSid")
+            sid = inbound.metadata.get("message_sid")
             if sid and self.seen.seen(f"sid:{sid}"):
                 return common.reject(CHANNEL, 409, f"replayed MessageSid {sid} (already handled)", request)
-            return None
+            sender = form.get("From")
+            await on_new_message(UserMessage(
+                inbound.text, self.get_output_channel(), common.namespaced(CHANNEL, sender),
+                input_channel=CHANNEL, metadata=inbound.metadata,
+            ))
+            return response.text("", status=204)
 
         return webhook
+
+
+def form_with_blanks(request: Request) -> Optional[RequestParameters]:
+    """The POSTed parameters with blank values kept: Twilio signs ``FromCity=`` and ``Body=``
+    too, and Sanic's ``request.form`` drops them (the signature would never match)."""
+    try:
+        raw = (request.body or b"").decode("utf-8")
+        pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=bool(raw))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    form = RequestParameters()
+    for name, value in pairs:
+        form.setdefault(name, []).append(value)
+    return form
+
+
+@dataclass
+class Inbound:
+    text: str
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+
+def inbound_message(form: RequestParameters) -> Optional[Inbound]:
+    """What the customer sent, as the text Rasa gets, or None when this is no message.
+
+    A caption is the message. A photo, voice note, file or location without text is sent
+    as Rasa's ``nlu_fallback`` (never an answer to the open question: the bot asks again)
+    with what came in, so the transcript shows that a photo was sent and staff can find
+    it at Twilio by its MessageSid. (Rasa's own connector crashes on these and drops them.)
+    """
+    body = form.get("Body")
+    if not form.get("From") or body is None:
+        return None
+    metadata: Dict[str, Any] = {"message_sid": form.get("MessageSid") or form.get("SmsSid")}
+    media = [{"content_type": form.get(f"MediaContentType{i}") or "unknown"} for i in range(media_count(form))]
+    if media:
+        metadata["media"] = media
+    if form.get("Latitude") and form.get("Longitude"):
+        metadata["location"] = True  # the coordinates stay at Twilio: not needed for feedback
+    text = body.replace("\u00a1", "@")  # some carriers turn @ into an inverted exclamation mark
+    if text.strip():
+        return Inbound(text, metadata)
+    kinds = [m["content_type"] for m in media] + (["location"] if metadata.get("location") else [])
+    described = {"received": ", ".join(kinds) or "empty message", "message_sid": metadata["message_sid"]}
+    return Inbound(f"/nlu_fallback{json.dumps(described)}", metadata)
+
+
+def media_count(form: RequestParameters) -> int:
+    try:
+        return max(0, min(int(form.get("NumMedia") or 0), MAX_MEDIA))
+    except ValueError:
+        return 0
