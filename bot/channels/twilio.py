@@ -1,14 +1,18 @@
 """Twilio (SMS / WhatsApp) input channel (``bot.channels.twilio.TwilioInput``).
 
-Rasa's ``TwilioInput`` does not check ``X-Twilio-Signature``. This subclass keeps
-Rasa's handler and output (``TwilioOutput``) and adds, before the handler runs:
+Rasa's ``TwilioInput`` does not check ``X-Twilio-Signature``, reads Sanic's ``request.form``
+(which drops the blank values Twilio signs) and drops a message without text. This
+subclass keeps Rasa's output (``TwilioOutput``) and handles the webhook itself:
 
 * the body-size limit → 413;
 * ``X-Twilio-Signature`` validation with ``twilio.request_validator.RequestValidator``
-  against the *public* webhook URL (``GEHOOR_TWILIO_WEBHOOK_URL``: proxies and TLS
-  terminators change the URL Rasa sees, and Twilio signs the URL it called) → 403;
+  over the raw body parsed with blank values kept, against the *public* webhook URL
+  (``GEHOOR_TWILIO_WEBHOOK_URL``: proxies and TLS terminators change the URL Rasa sees,
+  and Twilio signs the URL it called) → 403;
 * a missing ``From``/``Body`` → 400;
-* replay protection: a ``MessageSid`` seen before → 409 (Twilio signs no timestamp).
+* replay protection: a ``MessageSid`` seen before → 409 (Twilio signs no timestamp);
+* media or a location without text → ``nlu_fallback`` describing what came in
+  (``inbound_message``), so the customer gets an answer and the transcript shows it.
 
 Sender ids are ``twilio:<From>`` (e.g. ``twilio:whatsapp:+31612345678``); replies go
 to the number without the prefix.
