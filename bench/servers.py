@@ -33,7 +33,8 @@ def rasa_servers(model: Path, workdir: Path, *, with_actions: bool = True, proje
     env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
                GEHOOR_ACTION_URL=f"http://127.0.0.1:{action_port}/webhook",
                GEHOOR_TRACKER_DB=str(workdir / f"tracker-{rasa_port}.db"), GEHOOR_VAR_DIR=str(workdir),
-               GEHOOR_DB_URL=f"sqlite:///{workdir / 'gehoor.db'}")
+               GEHOOR_DB_URL=f"sqlite:///{workdir / 'gehoor.db'}",
+               GEHOOR_REST_DEV="1")  # the benchmarks post to plain REST (bot/channels/rest_dev.py)
     procs: List[subprocess.Popen] = []
     log = open(workdir / f"servers-{rasa_port}.log", "wb")
     if with_actions:

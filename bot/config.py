@@ -102,3 +102,15 @@ def rasa_patches_enabled() -> bool:
     if raw in ("off", "0", "false", "no"):
         return False
     raise ValueError(f"GEHOOR_RASA_PATCHES must be on or off, got {raw!r}")
+
+
+def rest_dev_enabled() -> bool:
+    """GEHOOR_REST_DEV: `1` turns on the unauthenticated plain REST channel
+    (/webhooks/rest/webhook, bot/channels/rest_dev.py) for development, tests and
+    benchmarks. Off by default: anyone reaching it could write into any conversation."""
+    raw = os.environ.get("GEHOOR_REST_DEV", "").strip().lower()
+    if raw in ("", "0", "off", "false", "no"):
+        return False
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    raise ValueError(f"GEHOOR_REST_DEV must be 1 or 0, got {raw!r}")

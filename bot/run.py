@@ -158,7 +158,9 @@ def build_children(model: Path) -> List[Child]:
         Child("action server", [python, "-m", "bot.ops.action_server", "--actions", "actions",
                                 "--port", str(config.action_port())],
               config.action_port(), "GEHOOR_ACTION_PORT", "/health"),
-        Child("Rasa server", rasa_argv, config.rasa_port(), "GEHOOR_RASA_PORT", "/"),
+        # `make run` is for development: plain REST on unless GEHOOR_REST_DEV=0 (bot/channels/rest_dev.py)
+        Child("Rasa server", rasa_argv, config.rasa_port(), "GEHOOR_RASA_PORT", "/",
+              env={"GEHOOR_REST_DEV": os.environ.get("GEHOOR_REST_DEV", "1")}),
         Child("review app", [python, "-m", "bot.review"], config.review_port(), "GEHOOR_REVIEW_PORT", "/healthz"),
         Child("chat demo page", [python, "-m", "http.server", str(config.web_port()), "--bind", "127.0.0.1",
                                  "--directory", str(ROOT / "web")],

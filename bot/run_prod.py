@@ -716,9 +716,11 @@ def print_ready(topology: Topology, seconds: float) -> None:
     if "review app" in names:
         extra = (f"  review app        {names['review app'].url}/\n"
                  f"  chat demo page    {names['chat demo page'].url}/\n")
+    rest = (f"{base}/webhooks/rest/webhook   (header X-Gehoor-Sender: <sender> keeps a conversation on one instance)"
+            if config.rest_dev_enabled() else f"{base}/webhooks/<channel>/webhook   (plain REST off; GEHOOR_REST_DEV=1 for tests)")
     print(
         f"\ngehoor: production profile ready in {seconds:.0f} s\n"
-        f"  Rasa via nginx    {base}/webhooks/rest/webhook   (header X-Gehoor-Sender: <sender> keeps a conversation on one instance)\n"
+        f"  Rasa via nginx    {rest}\n"
         f"  socket.io         {base}/socket.io\n"
         f"  readiness         {base}/readyz\n"
         f"  Rasa instances    {', '.join(str(p) for p in topology.rasa_ports)}\n"

@@ -120,6 +120,7 @@ def gehoor_stack(tmp_path_factory: pytest.TempPathFactory):
         GEHOOR_DB_URL=db_url,
         GEHOOR_TRACKER_DB=str(tracker_db),
         GEHOOR_ACTION_URL=f"http://127.0.0.1:{action_port}/webhook",
+        GEHOOR_REST_DEV="1",  # the suites talk to Rasa over plain REST (bot/channels/rest_dev.py)
     )
     specs = [
         ("action-server", [str(BIN / "python"), "-m", "bot.ops.action_server", "--actions", "actions", "--port", str(action_port)],

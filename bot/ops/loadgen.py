@@ -97,6 +97,7 @@ class ProdStack:
             GEHOOR_PROD_ACTION_LB_PORT=str(free_port()),
             GEHOOR_REDIS_KEY_PREFIX=tag, GEHOOR_RABBITMQ_QUEUE=f"gehoor_events_{tag}",
             GEHOOR_RABBITMQ_EXCHANGE=f"gehoor-events-{tag}",
+            GEHOOR_REST_DEV="1",  # the simulated customers post to plain REST (bot/channels/rest_dev.py)
         )
         env.update(extra_env or {})
         var_dir.mkdir(parents=True, exist_ok=True)
