@@ -1,0 +1,217 @@
+"""Acknowledgements: show the customer that the bot heard *this* message, in their own
+key words, before the next question. Word tables in wording.yml; texts in the catalogue."""
+from __future__ import annotations
+
+import re
+
+from . import catalogue
+from .analysis import MessageAnalysis, analyze_cached
+from .lexicon import aspect_label, resources
+from .nlp import LANGUAGES, fold, get_nlp
+from .shifting import shift_pronouns
+from .wording import (
+    WORD,
+    bare_yes_no,
+    cap,
+    clean,
+    first_sentence,
+    folded_words,
+    is_statement,
+    lower_first,
+    quote,
+    self_labelled,
+    wish_like,
+)
+from .wordtables import get, words
+
+WISH_DIMENSIONS = {"expectation", "priority", "in_our_place", "blind_spot"}
+# answers that may be a fragment, reflected with their question's frame ("ack_answer.<dim>")
+ANSWER_FRAGMENT_DIMENSIONS = WISH_DIMENSIONS | {"impact"}
+
+
+def negative_emotions() -> frozenset[str]:
+    return words("wording", "negative_emotions")
+
+
+def positive_emotions() -> frozenset[str]:
+    return words("wording", "positive_emotions")
+
+
+def _thing_phrase(a: MessageAnalysis, mention, lang: str) -> str:
+    """The customer's own words for a thing, with its determiner: "je pakket"."""
+    before = a.text[: mention.start]
+    prev = WORD.findall(before)[-3:]
+    dets = get("wording", lang, "determiners")
+    phrase = mention.text.strip().lower() if not mention.text.isupper() else mention.text.strip()
+    for i in range(len(prev) - 1, -1, -1):
+        w = fold(prev[i])
+        if w in dets:
+            middle = [p for p in prev[i + 1:]]
+            if all(p.isalpha() for p in middle):
+                return " ".join([dets[w]] + [m.lower() for m in middle] + [phrase])
+            break
+    if lang == "en":
+        return "the " + phrase
+    lemma = " ".join(t.lemma_ for t in get_nlp("nl")(fold(phrase)))
+    article = "het" if fold(phrase) in resources().nl_het_words and lemma == fold(phrase) else "de"
+    return f"{article} {phrase}"
+
+
+def _is_noun_term(said: str, lang: str, nouns: frozenset[str]) -> bool:
+    folded = " ".join(fold(said).split())
+    if folded in nouns:
+        return True
+    if lang == "en" and folded.endswith(("ed", "ing")):
+        return False  # "I ordered": a verb whose lemma is a noun ("order")
+    lemma = " ".join(t.lemma_ for t in get_nlp(lang)(folded))
+    return lemma in nouns
+
+
+def choose_thing(a: MessageAnalysis, lang: str, want: str | None = None):
+    res = resources().languages[lang]
+    mentions = [m for m in a.aspects if _is_noun_term(m.text, lang, res.aspect_nouns)]
+    if want == "negative":
+        mentions = [m for m in mentions if m.sentiment < -0.1] or mentions
+    elif want == "positive":
+        mentions = [m for m in mentions if m.sentiment > 0.1]
+    if mentions:
+        return _thing_phrase(a, mentions[0], lang)
+    if a.aspects and want is None:
+        return aspect_label(a.aspects[0].aspect, lang)
+    return None
+
+
+def feeling(a: MessageAnalysis, lang: str) -> tuple[str, str] | None:
+    """(word, "negative"|"positive") for the first feeling the customer expressed."""
+    res = resources().languages[lang]
+    negative, positive = negative_emotions(), positive_emotions()
+    for m in a.emotions:
+        if m.emotion not in negative | positive:
+            continue
+        polarity = "negative" if m.emotion in negative else "positive"
+        said = " ".join(fold(m.text).split())
+        if said in ("klaar mee", "er klaar mee"):
+            return "er klaar mee", polarity
+        for adj, emotion in res.emotion_adjectives.items():
+            if emotion == m.emotion and (said == adj or (said.startswith(adj) and len(said) - len(adj) <= 2)):
+                return m.text.strip().lower()[: len(adj)] if said != adj else m.text.strip().lower(), polarity
+        try:
+            return catalogue.text(f"feelings.{m.emotion}", lang), polarity
+        except KeyError:
+            continue
+    return None
+
+
+def reflection(a: MessageAnalysis, lang: str, max_words: int = 14) -> str | None:
+    """The customer's own statement turned to "je"/"you", when it is short: "hij gooide je
+    pakket over het hek", "je had verwacht dat ...". Never a verdict on the company as a
+    whole ("jullie zijn waardeloos" is not echoed as "wij zijn waardeloos")."""
+    if a.abuse or a.gibberish or a.dont_know or a.done_signal:
+        return None
+    sentence = first_sentence(a.text)
+    if "?" in sentence:
+        return None
+    shifted = clean(shift_pronouns(sentence, lang))
+    if shifted and not (is_statement(shifted, lang) or self_labelled(a, shifted)):
+        # "prima, maar de chat reageerde traag": the statement after "maar"/"but"
+        parts = re.split(r"[,;]?\s+(?:maar|but)\s+", sentence, maxsplit=1, flags=re.IGNORECASE)
+        shifted = clean(shift_pronouns(parts[1], lang)) if len(parts) == 2 else ""
+    if shifted and len(shifted.split()) > max_words and a.repeat_terms:
+        # a long story: the clause that says it happened again / is still so
+        # ("…, maar hij is nog steeds niet geleverd en …" -> "hij is nog steeds niet geleverd")
+        for clause in re.split(r"\s*[,;]\s*|\s+(?:maar|but|en|and)\s+", sentence, flags=re.IGNORECASE):
+            if any(fold(term) in fold(clause) for term in a.repeat_terms):
+                candidate = clean(shift_pronouns(clause, lang))
+                if is_statement(candidate, lang) and len(candidate.split()) <= max_words:
+                    shifted = candidate
+                break
+    if not shifted or len(shifted.split()) > max_words or shifted.endswith("…"):
+        return None
+    if not (is_statement(shifted, lang) or self_labelled(a, shifted)):
+        return None
+    if folded_words(shifted)[0] in ("wij", "we", "we're"):
+        return None
+    return lower_first(shifted)
+
+
+def fragment(a: MessageAnalysis, lang: str, max_words: int = 12) -> str | None:
+    """A short answer that only makes sense after its question, pronouns shifted."""
+    if a.abuse or a.question or a.gibberish or a.dont_know or a.done_signal or not a.text.strip():
+        return None
+    shifted = clean(shift_pronouns(first_sentence(a.text), lang))
+    if not shifted or len(shifted.split()) > max_words or shifted.endswith("…"):
+        return None
+    if is_statement(shifted, lang) or self_labelled(a, shifted) or bare_yes_no(a.text):
+        return None
+    return lower_first(shifted)
+
+
+def _mentions_repeat(text: str, a: MessageAnalysis) -> bool:
+    low = fold(text)
+    return any(fold(term) in low for term in a.repeat_terms)
+
+
+def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered: str | None = None) -> str:
+    """A short acknowledgement built from this customer's own words (may be empty).
+
+    ``answered`` is the dimension the text answers; an answer about a wish or a
+    priority ("dat ze sneller reageren op de chat") is not an evaluation, so it gets a
+    neutral acknowledgement instead of "good to hear" / "didn't sit right".
+    """
+    lang = language if language in LANGUAGES else "nl"
+    parts: list[str] = []
+    if a.dont_know:
+        return catalogue.text("ack_dont_know", lang, turn)
+    wish = answered in WISH_DIMENSIONS
+    pos = None if wish else choose_thing(a, lang, "positive")
+    neg = choose_thing(a, lang, "negative") if pos else None
+    felt = feeling(a, lang)
+    if pos and neg and pos != neg and any(m.sentiment < -0.1 for m in a.aspects):
+        parts.append(catalogue.text("ack_mixed", lang, turn, pos_thing=pos, neg_thing=neg,
+                                    Pos_thing=cap(pos)))
+    else:
+        want = "negative" if a.sentiment_label in ("negative", "mixed") and not wish else None
+        thing = choose_thing(a, lang, want)
+        reflected = reflection(a, lang)
+        repeat_said = a.repeat_contact and a.sentiment_label != "positive"
+        frag = fragment(a, lang) if answered in ANSWER_FRAGMENT_DIMENSIONS else None
+        frame = answered
+        if frag and answered == "impact" and wish_like(frag, lang):
+            frame = "expectation"  # "what did it mean for you?" - "that they just tell me"
+        if reflected and (not repeat_said or _mentions_repeat(reflected, a)):
+            parts.append(catalogue.text("ack_reflect", lang, turn, text=reflected, Text=cap(reflected)))
+        elif repeat_said:
+            if thing:
+                parts.append(catalogue.text("ack_repeat_thing", lang, turn, thing=thing, Thing=cap(thing)))
+            else:
+                parts.append(catalogue.text("ack_repeat", lang, turn))
+        elif frag:
+            parts.append(catalogue.text(f"ack_answer.{frame}", lang, turn, text=frag))
+        elif thing:
+            key = "ack_thing" if wish else {
+                "negative": "ack_thing_negative", "positive": "ack_thing_positive"}.get(
+                a.sentiment_label, "ack_thing")
+            parts.append(catalogue.text(key, lang, turn, thing=thing, Thing=cap(thing)))
+        elif a.vague and a.word_count <= 3 and not a.gibberish and not a.done_signal and not felt \
+                and not bare_yes_no(a.text) and a.text.strip():
+            parts.append(catalogue.text("ack_vague", lang, turn, quote=quote(a.text),
+                                        Quote=cap(quote(a.text))))
+        elif a.word_count >= 2 and not a.gibberish and not a.done_signal and not felt \
+                and not bare_yes_no(a.text):
+            parts.append(catalogue.text("ack_quote", lang, turn, quote=quote(a.text)))
+    if felt:
+        word, polarity = felt
+        parts.append(catalogue.text(f"ack_feeling_{polarity}", lang, turn, feeling=word))
+    return " ".join(p for p in parts if p)
+
+
+def acknowledge(text: str, analysis: MessageAnalysis | None = None, language: str | None = None,
+                turn: int = 0) -> str:
+    """Acknowledgement of one customer message, without a question (may be empty).
+
+    Convenience for callers without a ConversationState, e.g. the opening after a
+    customer started with their story: ``acknowledge(text, analyze(text), "nl")``.
+    """
+    lang = language if language in LANGUAGES else (analysis.language if analysis else "nl")
+    a = analysis if analysis is not None else analyze_cached(text or "", lang)
+    return acknowledge_analysis(a, lang, turn)

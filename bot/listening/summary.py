@@ -1,0 +1,100 @@
+"""The summary: the story in the customer's own words, checked with them.
+
+Stored as it is shown (actions/ask.py puts it in the ``summary`` slot)."""
+from __future__ import annotations
+
+from . import catalogue
+from .analysis import analyze_cached
+from .planning import FOLLOWUP_DIMENSIONS, ConversationState, answer_texts, asked_dimensions, state_language
+from .shifting import shift_pronouns
+from .wording import (
+    bare_yes_no,
+    clean,
+    is_statement,
+    lower_first,
+    self_labelled,
+    sentence,
+    speaks_for_company,
+    story_text,
+    wish_like,
+)
+
+LABEL_ORDER = ("expectation", "impact", "priority", "in_our_place", "blind_spot")
+
+# A correction of at least this many words restates the story: it replaces the summary.
+# A shorter one ("it was four times, not three") corrects a detail: the summary is repeated
+# with the correction after it, named as such, so the customer checks the whole story again.
+RESTATEMENT_WORDS = 15
+
+
+def summary_body(state: ConversationState, lang: str) -> list[str]:
+    """Each answer in the customer's words. A full statement stands on its own; a
+    fragment ("dat het snel gaat") is labelled by what it says (its dimensions), or by
+    the question it answered when its words name no dimension."""
+    body: list[str] = []
+    for key, raw in answer_texts(state):
+        a = analyze_cached(raw, lang)
+        if a.dont_know or a.done_signal or a.gibberish or bare_yes_no(raw):
+            continue
+        shifted = clean(shift_pronouns(story_text(raw), lang))
+        if not shifted:
+            continue
+        if key == "reason" and a.vague and a.word_count <= 3:
+            body.append(catalogue.text("summary_vague", lang, quote=clean(raw)))
+            continue
+        if is_statement(shifted, lang) or self_labelled(a, shifted):
+            if speaks_for_company(shifted):  # "wij moeten beter luisteren": their view, not our word
+                body.append(catalogue.text("summary_view", lang, text=shifted))
+            else:
+                body.append(sentence(shifted))
+            continue
+        said = [d for d in LABEL_ORDER if d in a.dimensions]
+        if key in said or (key in FOLLOWUP_DIMENSIONS and key != "situation" and not said):
+            label = key
+            if key == "impact" and not said and wish_like(shifted, lang):
+                label = "expectation"
+        else:
+            label = said[0] if said else None
+        if label is None:
+            body.append(sentence(shifted))
+        else:
+            body.append(catalogue.text(f"summary_lead.{label}", lang, text=lower_first(shifted)))
+    return body
+
+
+def summarise(state: ConversationState) -> str:
+    """The story in the customer's own words, ending with a check question."""
+    lang = state_language(state)
+    parts = [catalogue.text("summary_intro", lang, len(asked_dimensions(state)))]
+    if state.score is not None:
+        parts.append(catalogue.text("summary_score", lang, score=int(state.score)))
+    body = summary_body(state, lang)
+    parts.extend(body or [catalogue.text("summary_empty", lang)])
+    parts.append(catalogue.text("summary_check", lang))
+    return " ".join(parts)
+
+
+def resummarise(state: ConversationState, correction: str) -> str:
+    """Summary after a correction: the correction is the authoritative version."""
+    lang = state_language(state)
+    corrected = clean(shift_pronouns(correction or "", lang), max_words=60)
+    body = summary_body(state, lang) if corrected and len(corrected.split()) < RESTATEMENT_WORDS else []
+    if body:
+        parts = [catalogue.text("resummary_detail_intro", lang, len(state.asked))]
+        if state.score is not None:
+            parts.append(catalogue.text("summary_score", lang, score=int(state.score)))
+        parts.extend(body)
+        detail = lower_first(corrected)
+        parts.append(catalogue.text("resummary_detail", lang,
+                                    correction=detail + ("" if detail[-1] in ".!?…" else ".")))
+        parts.append(catalogue.text("summary_check", lang))
+        return " ".join(parts)
+    parts = [catalogue.text("resummary_intro", lang, len(state.asked))]
+    intro = parts[0]
+    if corrected and intro.endswith(":") and not corrected.startswith(("I ", "I'")):
+        corrected = corrected[:1].lower() + corrected[1:]
+        parts.append(corrected + ("" if corrected[-1] in ".!?…" else "."))
+    else:
+        parts.append(sentence(corrected) if corrected else catalogue.text("summary_empty", lang))
+    parts.append(catalogue.text("summary_check", lang))
+    return " ".join(parts)
