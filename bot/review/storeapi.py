@@ -28,6 +28,11 @@ def redact_text(text: Optional[str], language: str = "nl") -> Optional[str]:
     return store_redact.redact_text(text, language) if text else text
 
 
+def redact_metadata(meta, language: str = "nl"):
+    """Channel metadata as a viewer may see it: only touchpoint keys keep their value."""
+    return store_redact.redact_metadata(meta, language)
+
+
 def redact_contact(contact: Optional[str], kind: Optional[str] = None, language: str = "nl") -> Optional[str]:
     return store_redact.redact_contact(contact, kind, language)
 

@@ -215,14 +215,13 @@ def story_view(story: Story) -> dict:
         spans = mentions(body, lang) if m.role == "customer" else []
         messages.append({"role": m.role, "html": highlight(body, spans), "at": m.at})
     meta = story.channel_metadata if isinstance(story.channel_metadata, dict) else {}
+    if redact:  # by field (bot.store.redact.PERSONAL_FIELDS / SAFE_METADATA_KEYS)
+        meta = storeapi.redact_metadata(meta, lang)
     meta_rows = []
     for key, value in sorted(meta.items()):
         if isinstance(value, (dict, list)) or value in (None, ""):
             continue
-        shown = str(value)
-        if redact:
-            shown = REDACTED if key.lower() in _PERSONAL_META_KEYS else storeapi.redact_text(shown, lang)
-        meta_rows.append((key.replace("_", " "), shown[:300]))
+        meta_rows.append((key.replace("_", " "), str(value)[:300]))
     siblings = 0
     if has_role("admin"):
         siblings = (db().execute(select(func.count(Story.id)).where(
@@ -243,10 +242,6 @@ def story_view(story: Story) -> dict:
         "tags": sorted(t.tag for t in story.tags),
         "siblings": siblings,
     }
-
-
-_PERSONAL_META_KEYS = {"email", "e-mail", "phone", "name", "customer_name", "user_id", "customer_id",
-                       "order_ref", "order", "address", "ip", "user", "username"}
 
 
 @bp.get("/stories/<int:story_id>")

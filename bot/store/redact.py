@@ -145,27 +145,76 @@ def redact_contact(contact: str | None, kind: str | None = None, language: str =
     return markers["phone"]
 
 
-# Free-text fields of an export record that are redacted (see docs/export.md).
-TEXT_FIELDS = ("summary", "correction", "score_answer")
+# ---------------------------------------------------------------------------- by field
+# What a viewer sees of each field of a story (export record, story page, API, search snippets).
+# One table, used by every output (docs/review.md, "What is redacted where"):
+#   pseudonym  the value is replaced by a keyed hash (bot.store.keyed): stable per customer,
+#              so a viewer can still see that two stories share a sender, never who it is
+#   contact    replaced by a marker ([e-mail] / [telefoon] / [phone])
+#   metadata   free channel metadata: only SAFE_METADATA_KEYS keep their (pattern-redacted)
+#              value, every other key (names, order references, addresses, platform ids…)
+#              becomes "[redacted]"
+#   text       free customer or staff text: personal data inside it is replaced by markers
+PERSONAL_FIELDS = {
+    "conversation_id": "pseudonym",  # a Rasa sender id: for WhatsApp/SMS the phone number itself
+    "contact": "contact",
+    "channel_metadata": "metadata",
+    "summary": "text",
+    "correction": "text",
+    "score_answer": "text",
+    "answers": "text",
+    "transcript": "text",
+    "notes": "text",
+    "follow_up_note": "text",
+}
+# Channel metadata keys that describe the touchpoint, not the person.
+SAFE_METADATA_KEYS = frozenset({
+    "page", "touchpoint", "source", "campaign", "medium", "locale", "language", "language_code",
+    "chat_type", "device", "platform", "channel", "received", "media", "location", "page_id",
+})
+REDACTED = "[redacted]"
+TEXT_FIELDS = tuple(k for k, how in PERSONAL_FIELDS.items() if how == "text")  # kept for callers
+
+
+def redact_metadata(meta: Any, language: str = "nl") -> Any:
+    """Channel metadata as a viewer may see it (see SAFE_METADATA_KEYS)."""
+    if not isinstance(meta, dict):
+        return {} if meta in (None, "") else REDACTED
+    out = {}
+    for key, value in meta.items():
+        if str(key).lower() not in SAFE_METADATA_KEYS or isinstance(value, (dict, list)):
+            out[key] = REDACTED if value not in (None, "") else value
+        else:
+            out[key] = redact_json(value, language)
+    return out
+
+
+def redact_field(field: str, value: Any, language: str = "nl", contact_kind: str | None = None) -> Any:
+    """`value` of story field `field` as a viewer may see it (PERSONAL_FIELDS)."""
+    how = PERSONAL_FIELDS.get(field)
+    if value in (None, "") or how is None:
+        return value
+    if how == "pseudonym":
+        from bot.store.keyed import pseudonym
+
+        return pseudonym(str(value), field)
+    if how == "contact":
+        return redact_contact(value, contact_kind, language)
+    if how == "metadata":
+        return redact_metadata(value, language)
+    if field == "transcript":
+        return [dict(m, text=redact_text(m.get("text"), language)) for m in value]
+    if field == "notes":
+        return [dict(n, text=redact_text(n.get("text"), language)) for n in value]
+    return redact_json(value, language)
 
 
 def redact_record(record: dict) -> dict:
-    """A redacted copy of an export record (bot.store.export.story_record)."""
+    """A redacted copy of an export record (bot.store.export.story_record): every field of
+    PERSONAL_FIELDS treated as that table says."""
     lang = record.get("language") or "nl"
     r = dict(record)
-    for key in TEXT_FIELDS:
-        if r.get(key):
-            r[key] = redact_text(r[key], lang)
-    if r.get("answers"):
-        r["answers"] = {k: redact_text(v, lang) if isinstance(v, str) else v for k, v in r["answers"].items()}
-    if r.get("channel_metadata"):
-        r["channel_metadata"] = redact_json(r["channel_metadata"], lang)
-    if r.get("contact"):
-        r["contact"] = redact_contact(r["contact"], r.get("contact_kind"), lang)
-    if r.get("transcript"):
-        r["transcript"] = [dict(m, text=redact_text(m.get("text"), lang)) for m in r["transcript"]]
-    if r.get("notes"):
-        r["notes"] = [dict(n, text=redact_text(n.get("text"), lang)) for n in r["notes"]]
-    if r.get("follow_up_note"):
-        r["follow_up_note"] = redact_text(r["follow_up_note"], lang)
+    for field in PERSONAL_FIELDS:
+        if field in r:
+            r[field] = redact_field(field, r[field], lang, r.get("contact_kind"))
     return r

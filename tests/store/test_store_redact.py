@@ -62,7 +62,7 @@ def test_redact_record_covers_every_text_field():
     red = redact_record(rec)
     assert red["summary"] == "mail [e-mail]" and red["correction"] == "bel [telefoon]"
     assert red["answers"] == {"reason": "IBAN [IBAN]"}
-    assert red["channel_metadata"] == {"email": "[e-mail]", "n": 3}
+    assert red["channel_metadata"] == {"email": "[redacted]", "n": "[redacted]"}  # by field: not a safe key
     assert red["contact"] == "[telefoon]" and red["score"] == 8
     assert red["transcript"][0]["text"] == "ik ben [e-mail]" and red["notes"][0]["text"] == "gebeld [telefoon]"
     assert red["follow_up_note"] == "[e-mail]"
