@@ -42,7 +42,7 @@ def rasa_servers(model: Path, workdir: Path, *, with_actions: bool = True, proje
                                        "--port", str(action_port)], cwd=ROOT, env=env, stdout=log, stderr=log))
     argv = [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(rasa_port),
             "--endpoints", os.environ.get("GEHOOR_ENDPOINTS", "endpoints.yml")]
-    # The same channels (and so the same Rasa speed-ups, bot/channels/rasa_speedups.py) for
+    # The same channels (and so the same Rasa patches, bot/rasa_patches/) for
     # Gehoor and for the stock baseline.
     argv += ["--credentials", str(ROOT / "credentials.yml")]
     procs.append(subprocess.Popen(argv, cwd=project, env=env, stdout=log, stderr=log))

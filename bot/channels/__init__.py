@@ -1,4 +1,5 @@
-"""Rasa input channels for Gehoor (the only package besides actions/ that imports Rasa).
+"""Rasa input channels for Gehoor (with actions/ and bot/rasa_patches/, the only packages
+that import Rasa).
 
 * ``bot.channels.socketio.SocketIOInput`` — the website widget (Rasa's socket.io channel, hardened)
 * ``bot.channels.rest_token.TokenRestInput`` — REST with a bearer token
@@ -7,11 +8,6 @@
 * ``bot.channels.slack.SlackInput`` — Rasa's Slack connector, configured from the environment
 * ``bot.channels.twilio.TwilioInput`` — Rasa's Twilio connector plus X-Twilio-Signature checks
 
-See docs/channels.md. Import the submodules directly.
-
-Rasa imports this package when it reads credentials.yml, which is where Gehoor installs its
-fix for Rasa's per-response schema re-check (bot/channels/rasa_speedups.py).
+See docs/channels.md. Import the submodules directly: importing this package does nothing
+(Gehoor's Rasa patches are installed at the Rasa server's start-up, bot/rasa_patches/).
 """
-from bot.channels.rasa_speedups import install as _install_speedups
-
-_install_speedups()

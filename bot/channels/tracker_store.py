@@ -20,9 +20,10 @@ This store instead:
   published to the event broker once, before the first attempt (as Rasa does).
 * when the database is still unreachable after that, raises `TrackerDatabaseUnavailable`,
   which is let through the fail-safe wrapper (a small patch of `FailSafeTrackerStore`,
-  installed when Rasa imports this module): the message is *not* processed from an empty
-  tracker. Rasa's REST channel logs the exception and answers 200 with no bot message, like
-  for a Redis outage (clients send again; docs/deploy.md). A failure while *saving* the
+  bot/rasa_patches/failsafe_passthrough.py, installed when this store is built): the
+  message is *not* processed from an empty tracker. Rasa's REST channel logs the exception
+  and answers 200 with no bot message, like for a Redis outage (clients send again;
+  docs/deploy.md). A failure while *saving* the
   turn after the answer was computed still loses that turn from the tracker (the answer was
   already collected); the action server's story write for it is in its outbox.
 * logs once per outage, not per message: "tracker database unreachable …; waiting" and
@@ -37,9 +38,11 @@ import os
 import time
 from typing import Any, Awaitable, Callable, Optional, Text
 
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from bot.rasa_patches import failsafe_passthrough
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +115,7 @@ class GehoorSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` that waits out a short database outage (module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        failsafe_passthrough.install(TrackerDatabaseUnavailable)
         wait_seconds()  # a malformed GEHOOR_TRACKER_WAIT_SECONDS stops Rasa at start-up, with its name
         if kwargs.get("dialect", "sqlite") != "sqlite":
             host = kwargs.get("host")
@@ -169,23 +173,3 @@ class GehoorSQLTrackerStore(SQLTrackerStore):
             await self._patiently("write", super().save, tracker)
         finally:
             _STREAMED.reset(token)
-
-
-def _install_failsafe_passthrough() -> None:
-    """Let `TrackerDatabaseUnavailable` through Rasa's `FailSafeTrackerStore` (which would
-    otherwise answer from an empty tracker, or keep the turn in memory only)."""
-    for name in ("on_tracker_store_error", "on_tracker_store_retrieve_error"):
-        original = getattr(FailSafeTrackerStore, name, None)
-        if original is None or getattr(original, "gehoor_passthrough", False):
-            continue
-
-        def handler(self: FailSafeTrackerStore, error: Exception, _original: Callable = original) -> None:
-            if isinstance(error, TrackerDatabaseUnavailable):
-                raise error
-            return _original(self, error)
-
-        handler.gehoor_passthrough = True  # type: ignore[attr-defined]
-        setattr(FailSafeTrackerStore, name, handler)
-
-
-_install_failsafe_passthrough()

@@ -461,15 +461,16 @@ def test_an_unreadable_address_is_asked_for_again_in_other_words_and_the_last_tr
 
 
 def test_the_slim_tracker_rasa_sends_gets_the_same_answer_as_the_full_one():
-    """bot/channels/rasa_speedups.py removes model stamps and earlier messages' rankings from
+    """bot/rasa_patches/slim_action_tracker.py removes model stamps and earlier messages' rankings from
     the tracker posted to the action server: every action must answer exactly the same."""
-    import bot.channels  # noqa: F401  (installs Rasa's patches)
+    import bot.rasa_patches
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa_sdk.executor import ActionExecutor
 
+    bot.rasa_patches.install(strict=True, enabled=True)
     stamp = {"model_id": "m-1", "assistant_id": "gehoor"}
 
     def said(text, intent):

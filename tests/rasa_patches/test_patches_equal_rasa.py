@@ -1,10 +1,10 @@
-"""The compiled action-response validator accepts and rejects exactly what Rasa's own does."""
+"""Each patch of bot/rasa_patches/ against the Rasa function it replaces: property tests that
+the patched function gives what Rasa's own gives (installed by conftest.py, strict)."""
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from jsonschema import ValidationError, validate
 
-import bot.channels  # noqa: F401  (installs the speed-up)
 from rasa.core.actions.action import RemoteAction
 
 VALID = {"events": [{"event": "slot", "name": "language", "value": "nl", "timestamp": None}],
@@ -33,8 +33,8 @@ MORE_VALID = [
 ]
 
 
-def test_the_speedup_is_installed():
-    assert getattr(RemoteAction._validate_action_result, "gehoor_speedup", False)
+def test_the_compiled_validator_is_installed():
+    assert getattr(RemoteAction._validate_action_result, "gehoor_patch", False)
 
 
 def test_valid_response_passes():
@@ -59,10 +59,10 @@ def test_invalid_response_fails_like_rasas_own_check(response):
 def _fast_check():
     from jsonschema.validators import validator_for
 
-    from bot.channels.rasa_speedups import _fast_response_check
+    from bot.rasa_patches.response_validator import fast_response_check
 
     schema = RemoteAction.action_response_format_spec()
-    return _fast_response_check(schema), validator_for(schema)(schema)
+    return fast_response_check(schema), validator_for(schema)(schema)
 
 
 def test_the_compiled_check_agrees_with_jsonschema_on_the_examples():
@@ -162,7 +162,7 @@ async def test_action_calls_reuse_one_connection_and_survive_a_closed_one():
 def test_action_calls_are_encoded_as_json_dumps_would(value):
     import json
 
-    from bot.channels.rasa_speedups import _dumps
+    from bot.rasa_patches.pooled_sessions import dumps as _dumps
 
     encoded = _dumps(value)
     assert isinstance(encoded, str)
@@ -172,7 +172,7 @@ def test_action_calls_are_encoded_as_json_dumps_would(value):
 def test_what_orjson_refuses_is_encoded_by_json_dumps():
     import json
 
-    from bot.channels.rasa_speedups import _dumps
+    from bot.rasa_patches.pooled_sessions import dumps as _dumps
 
     for value in ({1: "int key"}, {"big": 2 ** 70}, {"tekst": "één € – ✓"}):
         assert json.loads(_dumps(value)) == json.loads(json.dumps(value))
@@ -321,7 +321,7 @@ def test_the_forms_temporary_tracker_equals_rasas_replay(restart):
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import SlotSet
 
-    assert getattr(FormAction._temporary_tracker, "gehoor_speedup", False)
+    assert getattr(FormAction._temporary_tracker, "gehoor_patch", False)
     replay = FormAction._temporary_tracker.rasas_own  # Rasa's own
     domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
     form = FormAction("feedback_form", None)
@@ -385,7 +385,7 @@ def test_action_calls_carry_the_tracker_without_model_stamps_and_old_rankings():
 
     from rasa.shared.core.domain import Domain
 
-    assert getattr(RemoteAction._action_call_format, "gehoor_speedup", False)
+    assert getattr(RemoteAction._action_call_format, "gehoor_patch", False)
     rasas_own = RemoteAction._action_call_format.rasas_own
     domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
     tracker = _ranked_conversation(domain)
@@ -440,7 +440,7 @@ async def test_slot_extraction_fills_what_rasas_full_pass_fills():
     from rasa.core.channels.channel import CollectingOutputChannel
     from rasa.shared.core.domain import Domain
 
-    assert getattr(ActionExtractSlots.run, "gehoor_speedup", False)
+    assert getattr(ActionExtractSlots.run, "gehoor_patch", False)
     rasas_own = ActionExtractSlots.run.rasas_own
     domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
     action = ActionExtractSlots(None)
@@ -486,7 +486,7 @@ def _a_form_named_later():
 def test_applied_events_equal_rasas_recomputation_after_every_new_event(events, split):
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    assert getattr(DialogueStateTracker.applied_events, "gehoor_speedup", False)
+    assert getattr(DialogueStateTracker.applied_events, "gehoor_patch", False)
     rasas_own = DialogueStateTracker.applied_events.rasas_own
     tracker = DialogueStateTracker.from_events("customer", events[:split])  # replays: remembers a result
     assert tracker.applied_events() == rasas_own(tracker)
@@ -517,7 +517,7 @@ def test_a_tracker_copy_equals_rasas_replay(events, followup_cleared, with_slots
     from rasa.shared.core.events import SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    assert getattr(DialogueStateTracker.copy, "gehoor_speedup", False)
+    assert getattr(DialogueStateTracker.copy, "gehoor_patch", False)
     if not _DOMAIN:
         _DOMAIN.append(Domain.load(Path(__file__).resolve().parents[2] / "domain.yml"))
     slots = _DOMAIN[0].slots if with_slots else None
@@ -543,9 +543,9 @@ def test_a_new_trackers_slots_are_the_copies_rasa_makes(monkeypatch):
     from rasa.shared.core.events import SlotSet
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.channels.rasa_speedups import _SlotCopies
+    from bot.rasa_patches.slot_copies import SlotCopies
 
-    assert isinstance(trackers.copy, _SlotCopies)
+    assert isinstance(trackers.copy, SlotCopies)
     domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml")
     made = DialogueStateTracker("customer", domain.slots)
     with monkeypatch.context() as patched:
@@ -572,7 +572,7 @@ def test_the_tracker_sent_to_actions_is_rasas_current_state_with_slim_events(eve
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-    from bot.channels.rasa_speedups import _action_tracker_state, slim_events
+    from bot.rasa_patches.slim_action_tracker import action_tracker_state as _action_tracker_state, slim_events
 
     if not _DOMAIN:
         _DOMAIN.append(Domain.load(Path(__file__).resolve().parents[2] / "domain.yml"))
@@ -600,65 +600,3 @@ def test_an_active_forms_trigger_message_goes_to_the_action_server():
     sent = action._action_call_format(tracker, Domain.empty())["tracker"]["active_loop"]
     assert sent == RemoteAction._action_call_format.rasas_own(action, tracker, Domain.empty())["tracker"]["active_loop"]
     assert sent["name"] == "feedback_form" and sent["trigger_message"]["intent_ranking"] == [ranked]
-
-
-# --- the form asks for nothing when the validation action already asked -------------------
-
-@pytest.mark.parametrize("events_so_far", [
-    [("requested_slot", "answer_impact")],  # chosen and asked by validate_feedback_form
-    [("requested_slot", "answer_impact"), ("requested_slot", "answer_priority")],
-    [("requested_slot", None)],  # the form is done
-    [("language", "en")],  # nothing chosen: Rasa picks the next slot itself
-    [],
-    [("requested_slot", "ask_me")],  # a slot with an utter_ask_ response: Rasa asks for it
-], ids=["chosen", "chosen twice", "done", "not chosen", "nothing", "with a response"])
-async def test_the_forms_next_slot_request_is_rasas(events_so_far):
-    from pathlib import Path
-
-    from rasa.core.actions.forms import FormAction
-    from rasa.core.channels.channel import CollectingOutputChannel
-    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import SlotSet
-
-    assert getattr(FormAction.request_next_slot, "gehoor_speedup", False)
-    domain = Domain.load(Path(__file__).resolve().parents[2] / "domain.yml").merge(Domain.from_dict({
-        "slots": {"ask_me": {"type": "text", "mappings": [{"type": "custom"}]}},
-        "responses": {"utter_ask_ask_me": [{"text": "Wat wil je kwijt?"}]}}))
-    tracker = _conversation(domain)
-    form = FormAction("feedback_form", None)
-    nlg = TemplatedNaturalLanguageGenerator(domain.responses)
-    events = [SlotSet(name, value) for name, value in events_so_far]
-    fast = await form.request_next_slot(tracker, domain, CollectingOutputChannel(), nlg, events)
-    full = await FormAction.request_next_slot.rasas_own(form, tracker, domain, CollectingOutputChannel(), nlg, events)
-    for event in fast + full:
-        event.timestamp = 0
-    assert fast == full
-    if events_so_far == [("requested_slot", "ask_me")]:
-        assert [getattr(event, "text", None) for event in full] == ["Wat wil je kwijt?"]
-
-
-def test_slot_values_are_formatted_for_the_debug_log_only_when_it_is_on():
-    import logging
-
-    from rasa.core.processor import MessageProcessor
-
-    class Tracker:
-        formatted = 0
-
-        @property
-        def slots(self):
-            Tracker.formatted += 1
-            return {}
-
-    logger = logging.getLogger(MessageProcessor.__module__)
-    level = logger.level
-    try:
-        logger.setLevel(logging.INFO)
-        MessageProcessor._log_slots(Tracker())
-        assert Tracker.formatted == 0
-        logger.setLevel(logging.DEBUG)
-        MessageProcessor._log_slots(Tracker())
-        assert Tracker.formatted == 1  # Rasa's own, unchanged
-    finally:
-        logger.setLevel(level)

@@ -1,0 +1,124 @@
+"""How the patches are installed: all of them on the pinned Rasa, loudly when one does not
+fit, none on another Rasa or with GEHOOR_RASA_PATCHES=off, never by an import."""
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bot.rasa_patches
+from bot.rasa_patches import PATCHES, PatchDoesNotFit
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_patch_fits_the_pinned_rasa():
+    assert bot.rasa_patches.active() == list(PATCHES)
+
+
+def test_every_patch_module_names_what_it_replaces_and_gains():
+    import importlib
+
+    for name in PATCHES:
+        module = importlib.import_module(f"bot.rasa_patches.{name}")
+        assert module.REPLACES.startswith(("rasa.", "copy.")), name
+        assert module.GAIN.strip(), name
+        assert len(inspect.getsource(module).splitlines()) <= 150, f"{name}: one short file per patch"
+
+
+def test_architecture_doc_lists_every_patch():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for name in PATCHES:
+        assert f"`{name}`" in doc, f"docs/architecture.md does not list the patch {name}"
+
+
+@pytest.mark.parametrize("patch", ["slot_copies", "debug_log_copies"])
+def test_a_patch_that_reads_rasas_source_fails_loudly_when_it_differs(patch, monkeypatch):
+    """These two decide by reading Rasa's source: a different source is an error, not a
+    silent no-op."""
+    import importlib
+
+    module = importlib.import_module(f"bot.rasa_patches.{patch}")
+    real = inspect.getsource
+
+    def changed_source(obj):
+        return real(obj) + "\n    extra = copy.copy(something_new)\n"
+
+    monkeypatch.setattr(inspect, "getsource", changed_source)
+    with pytest.raises(PatchDoesNotFit):
+        if patch == "slot_copies":
+            from rasa.shared.core import trackers
+
+            module.check_fits(trackers)
+        else:
+            from rasa.core import processor
+
+            module.check_fits(processor, module.EXPECTED_USES["rasa.core.processor"])
+
+
+def test_install_raises_in_strict_mode_and_skips_otherwise_when_a_patch_does_not_fit(monkeypatch, caplog):
+    from bot.rasa_patches import slot_copies
+
+    def does_not_fit():
+        raise PatchDoesNotFit("rasa.shared.core.trackers changed")
+
+    monkeypatch.setattr(slot_copies, "install", does_not_fit)
+    with pytest.raises(PatchDoesNotFit):
+        bot.rasa_patches.install(strict=True, enabled=True)
+    monkeypatch.setattr(bot.rasa_patches, "_active", None)
+    active = bot.rasa_patches.install(enabled=True)
+    assert "slot_copies" not in active and len(active) == len(PATCHES) - 1
+    assert "Rasa patch slot_copies not installed: rasa.shared.core.trackers changed" in caplog.text
+    monkeypatch.undo()
+    bot.rasa_patches.install(strict=True, enabled=True)  # as the other tests expect it
+
+
+_CHILD = r"""
+import json, logging, sys
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="LOG %(message)s")
+import rasa
+if sys.argv[1] == "other-rasa":
+    rasa.__version__ = "3.6.20"
+import bot.channels, bot.cli, bot.rasa_patches  # importing patches nothing
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.trackers import DialogueStateTracker
+untouched = lambda: not any(getattr(f, "gehoor_patch", False) for f in (
+    RemoteAction._validate_action_result, RemoteAction._action_call_format, DialogueStateTracker.copy))
+before = untouched()
+active = bot.rasa_patches.install()
+print("RESULT " + json.dumps({"before": before, "after": untouched(), "active": active}))
+"""
+
+
+def _child(mode: str, patches_setting: str) -> tuple:
+    env = {**os.environ, "GEHOOR_RASA_PATCHES": patches_setting, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", _CHILD, mode], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+    logs = [line for line in done.stdout.splitlines() if line.startswith("LOG ")]
+    return json.loads(result[len("RESULT "):]), logs
+
+
+def test_another_rasa_or_the_switch_off_runs_stock_rasa_with_one_log_line():
+    other, logs = _child("other-rasa", "on")
+    assert other == {"before": True, "after": True, "active": []}
+    assert any("written for Rasa 3.6.21, this is Rasa 3.6.20" in line for line in logs), logs
+    off, logs = _child("pinned", "off")
+    assert off == {"before": True, "after": True, "active": []}
+    assert any("GEHOOR_RASA_PATCHES=off" in line for line in logs), logs
+    on, logs = _child("pinned", "on")
+    assert on["before"] is True and on["after"] is False and on["active"] == list(PATCHES)
+    assert [line for line in logs if "patches active" in line] == [
+        f"LOG Rasa patches active for Rasa 3.6.21 ({len(PATCHES)} of {len(PATCHES)}): {', '.join(PATCHES)}"]
+
+
+def test_a_bad_switch_value_is_refused_with_its_name(monkeypatch):
+    from bot import config
+
+    monkeypatch.setenv("GEHOOR_RASA_PATCHES", "maybe")
+    with pytest.raises(ValueError, match="GEHOOR_RASA_PATCHES must be on or off"):
+        config.rasa_patches_enabled()
