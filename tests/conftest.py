@@ -11,9 +11,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -106,8 +107,15 @@ def latest_model() -> Path:
 
 @pytest.fixture(scope="session")
 def gehoor_stack(tmp_path_factory: pytest.TempPathFactory):
-    var_dir = tmp_path_factory.mktemp("var")
-    (var_dir / "log").mkdir()
+    with running_stack(tmp_path_factory.mktemp("var")) as stack:
+        yield stack
+
+
+@contextmanager
+def running_stack(var_dir: Path) -> Iterator[Stack]:
+    """Start the real stack with its state in var_dir; stop it on exit (also used by
+    tests/quality/scorecard.py as a plain script)."""
+    (var_dir / "log").mkdir(parents=True, exist_ok=True)
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     db_url = f"sqlite:///{var_dir / 'gehoor.db'}"
     tracker_db = var_dir / "tracker.db"
