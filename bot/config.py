@@ -93,6 +93,17 @@ def web_port() -> int:
     return _int("GEHOOR_WEB_PORT", 8080)
 
 
+def cors_origins() -> list:
+    """GEHOOR_CORS_ORIGINS (comma-separated): the websites allowed to call Rasa from a browser
+    (Rasa's --cors) and, unless GEHOOR_WIDGET_ORIGINS says otherwise, to open the widget.
+    Unset: the demo page's origins only."""
+    raw = os.environ.get("GEHOOR_CORS_ORIGINS")
+    if raw and raw.strip():
+        return [o.strip() for o in raw.split(",") if o.strip()]
+    port = web_port()
+    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+
+
 def rasa_patches_enabled() -> bool:
     """GEHOOR_RASA_PATCHES: `on` (default) installs Gehoor's Rasa patches when the Rasa server
     starts (bot/rasa_patches/); `off` runs stock Rasa."""

@@ -134,11 +134,7 @@ def train_if_needed(env: Dict[str, str], root: Path = ROOT) -> Path:
 
 
 def cors_origins() -> List[str]:
-    raw = os.environ.get("GEHOOR_CORS_ORIGINS")
-    if raw:
-        return [o.strip() for o in raw.split(",") if o.strip()]
-    port = config.web_port()
-    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+    return config.cors_origins()  # the widget's channel defaults to the same list
 
 
 def build_children(model: Path) -> List[Child]:

@@ -129,6 +129,7 @@ def running_stack(var_dir: Path) -> Iterator[Stack]:
         GEHOOR_TRACKER_DB=str(tracker_db),
         GEHOOR_ACTION_URL=f"http://127.0.0.1:{action_port}/webhook",
         GEHOOR_REST_DEV="1",  # the suites talk to Rasa over plain REST (bot/channels/rest_dev.py)
+        GEHOOR_CORS_ORIGINS=f"http://127.0.0.1:{web_port}",  # --cors below, and the widget's allowed origin
     )
     specs = [
         ("action-server", [str(BIN / "python"), "-m", "bot.ops.action_server", "--actions", "actions", "--port", str(action_port)],

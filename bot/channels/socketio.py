@@ -6,9 +6,11 @@ It *is* Rasa's ``SocketIOInput`` (same events, same ``session_persistence`` room
 subclass wraps Rasa's handlers to add:
 
 * ``allowed_origins`` / ``GEHOOR_WIDGET_ORIGINS`` (comma-separated): a socket.io
-  connection from another ``Origin`` is refused. WebSockets are not covered by CORS,
-  so Rasa's ``--cors`` alone does not stop another website from talking to the bot.
-  Empty or ``*`` allows any origin (development).
+  connection from another ``Origin`` is refused with a log line. WebSockets are not
+  covered by CORS, so Rasa's ``--cors`` alone does not stop another website from talking
+  to the bot. Unset: the same origins as ``GEHOOR_CORS_ORIGINS`` (else the demo page's);
+  ``*`` allows any origin (development). No ``Origin`` header (not a browser, or a page
+  on Rasa's own origin) is allowed.
 * session ids must be 32 lowercase hex characters (what Rasa and the widget generate):
   a client cannot pick ``messenger:123`` as its session id and write into someone
   else's conversation; a malformed id in ``session_request`` gets a fresh session.
@@ -38,6 +40,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
+from bot import config
 from bot.channels import common
 
 logger = logging.getLogger("gehoor.channels.socketio")
@@ -72,12 +75,14 @@ def sanitize_metadata(raw: Any) -> Optional[Dict[str, Any]]:
     return clean
 
 
-def parse_origins(raw: Any) -> List[str]:
+def parse_origins(raw: Any) -> Optional[List[str]]:
+    """The allowed page origins: GEHOOR_WIDGET_ORIGINS / ``allowed_origins`` if set, else the
+    CORS origins (GEHOOR_CORS_ORIGINS, else the demo page's). None (``*``) allows any."""
     if not raw:
-        return []
+        raw = config.cors_origins()
     items = raw if isinstance(raw, list) else str(raw).split(",")
     origins = [str(item).strip().rstrip("/") for item in items if str(item).strip()]
-    return [] if "*" in origins else origins
+    return None if "*" in origins else origins
 
 
 class SocketIOInput(RasaSocketIOInput):
@@ -106,7 +111,7 @@ class SocketIOInput(RasaSocketIOInput):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.allowed_origins: List[str] = []
+        self.allowed_origins: Optional[List[str]] = parse_origins(None)
         self.max_message_chars = common.DEFAULT_MAX_MESSAGE_CHARS
         self.max_messages_per_minute = 30
         self.max_body_bytes = common.DEFAULT_MAX_BODY_BYTES
@@ -136,9 +141,11 @@ class SocketIOInput(RasaSocketIOInput):
         rasa_message = handlers[self.user_message_evt]
 
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            # Browsers always send Origin from another site; none is a same-origin page or not a browser.
             origin = (environ.get("HTTP_ORIGIN") or "").rstrip("/")
-            if self.allowed_origins and origin not in self.allowed_origins:
-                logger.warning("socketio: refused a connection from origin %r (allowed: %s)", origin, self.allowed_origins)
+            if origin and self.allowed_origins is not None and origin not in self.allowed_origins:
+                logger.warning("socketio: refused a connection from origin %r: not one of %s "
+                               "(GEHOOR_WIDGET_ORIGINS, default GEHOOR_CORS_ORIGINS)", origin, ", ".join(self.allowed_origins))
                 return False
             allowed = await rasa_connect(sid, environ, auth if isinstance(auth, dict) else None)
             if not allowed:

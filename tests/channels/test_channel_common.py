@@ -18,7 +18,10 @@ def test_credentials_yml_runs_offline_with_only_the_widget_and_rest():
     socketio = channels["socketio"]
     assert socketio.session_persistence is True
     assert socketio.metadata_key == "customData"
-    assert socketio.allowed_origins == [] and socketio.jwt_key is None
+    assert socketio.jwt_key is None
+    from bot import config  # the widget's origins default to the CORS origins (the demo page's)
+    assert socketio.allowed_origins == config.cors_origins()
+    assert channels["rest"].enabled is False, "plain REST needs GEHOOR_REST_DEV=1"
     for name in ("rest_token", "messenger", "telegram", "slack", "twilio"):
         assert channels[name].missing, name
 
