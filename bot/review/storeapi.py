@@ -7,6 +7,7 @@ from typing import Any, Iterator, Optional
 from sqlalchemy import true
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store import audit as store_audit
 from bot.store import db as store_db
 from bot.store import erasure as store_erasure
 from bot.store import export as store_export
@@ -18,10 +19,41 @@ migrate = store_db.migrate
 session_factory = store_db.session_factory
 
 
-def search_clause(db: Session, text: str):
-    """Condition on Story: the customer text matches `text` (FTS5 on SQLite, tsvector on PostgreSQL)."""
-    cond = store_search.fulltext_condition(text, db)
+def _may_see_personal_data() -> bool:
+    from flask import has_request_context
+
+    if not has_request_context():
+        return True
+    from bot.review.app import has_role
+
+    return has_role("reviewer")
+
+
+def search_clause(db: Session, text: str, personal: Optional[bool] = None):
+    """Condition on Story: the customer text matches `text` (FTS5 on SQLite, tsvector on PostgreSQL).
+    personal=None: decided by the logged-in user's role; a viewer's query holding personal data
+    matches nothing (bot.store.search.personal_terms)."""
+    if personal is None:
+        personal = _may_see_personal_data()
+    cond = store_search.fulltext_condition(text, db, personal=personal)
     return true() if cond is None else cond
+
+
+personal_terms = store_search.personal_terms
+
+
+def search_audit(query: str) -> dict:
+    """Audit detail of a search: the query, redacted + keyed hash when it holds personal data."""
+    return store_audit.query_detail(query)
+
+
+def audit_filters(params: dict) -> dict:
+    """Filter parameters for the audit log, the search query made safe as in search_audit."""
+    out = dict(params)
+    if out.get("q"):
+        del out["q"]
+        out.update(store_audit.query_detail(params["q"], key="q"))
+    return out
 
 
 def redact_text(text: Optional[str], language: str = "nl") -> Optional[str]:

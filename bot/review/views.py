@@ -60,6 +60,18 @@ def red(value: Optional[str], language: Optional[str] = None) -> Optional[str]:
     return storeapi.redact_text(value, language or "nl") if (value and must_redact()) else value
 
 
+def _audit_search(s, filters: Filters) -> None:
+    """Every search is audited (the query hashed where it holds personal data); a viewer's query
+    holding personal data matches nothing, and the viewer is told why."""
+    if not filters.q:
+        return
+    audit(s, actor(), "search", "stories", **storeapi.search_audit(filters.q), redacted=must_redact())
+    s.commit()
+    if must_redact() and storeapi.personal_terms(filters.q):
+        flash("Viewers cannot search for personal data (e-mail addresses, phone numbers, postcodes, "
+              "numbers of 4+ digits): nothing matches.", "error")
+
+
 def client_ip() -> str:
     return request.remote_addr or "?"
 
@@ -183,6 +195,7 @@ def _row_view(r) -> dict:
 def inbox():
     s = db()
     filters = Filters.from_args(request.args)
+    _audit_search(s, filters)
     page = queries.inbox_page(s, filters, before=request.args.get("before", ""), after=request.args.get("after", ""))
     total, capped = queries.count_stories(s, filters)
     choices = queries.filter_choices(s, current_app.extensions["gehoor_cache"])
@@ -383,6 +396,7 @@ def story_erase(story_id: int):
 def dashboard():
     s = db()
     filters = Filters.from_args(request.args)
+    _audit_search(s, filters)
     granularity = "week" if request.args.get("per") == "week" else "month"
     params = filters.params()
     data = current_app.extensions["gehoor_dash_cache"].get(
@@ -431,7 +445,7 @@ def export():
     if fmt not in ("csv", "jsonl"):
         abort(400)
     redact = must_redact()
-    audit(s, actor(), "export", "stories", format=fmt, filters=filters.params(), redacted=redact)
+    audit(s, actor(), "export", "stories", format=fmt, filters=storeapi.audit_filters(filters.params()), redacted=redact)
     s.commit()
     ids_query = queries.matching_ids_query(s, filters)
     factory = current_app.extensions["gehoor_sessions"]

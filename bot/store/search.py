@@ -18,13 +18,20 @@ Semantics (both databases): every word must occur (AND), each word also matches 
   served by the GIN expression index ix_stories_customer_text_tsv. The 'simple' configuration
   does not stem, so Dutch and English behave the same (accents are significant here).
 - Other databases: case-insensitive LIKE per word (no index).
+
+Searching without personal data (`personal=False`, the review app's viewers): a query that
+holds personal data (`personal_terms`: an e-mail address, phone number, IBAN, BSN or postcode
+as bot.store.redact finds them, a number of 4 or more digits, or a fragment of an address or
+domain such as "piet.jansen" / "example.org") matches nothing, so a viewer cannot find out
+which story mentions a given address or number. Ordinary words are searched as usual; what a
+viewer then sees of a story is redacted. Names are not detected in queries (see docs/review.md).
 """
 from __future__ import annotations
 
 import re
 from typing import Any, Optional
 
-from sqlalchemy import and_, literal_column, select, text as sql_text
+from sqlalchemy import and_, false, literal_column, select, text as sql_text
 from sqlalchemy.sql import func
 
 from bot.store.models import Story
@@ -68,8 +75,27 @@ def pg_tsquery_expression(text: str) -> Optional[str]:
     return " & ".join(f"'{t}':*" for t in toks)
 
 
-def fulltext_condition(text: str, dialect: Any):
-    """A condition on Story that is true for stories whose customer text matches `text`."""
+_MANY_DIGITS = re.compile(r"\d{4,}")
+_JOINED = re.compile(r"[^\s@.]+[@.][^\s]*[^\s@.,;:!?)]")  # piet.jansen, example.org, a@b
+
+
+def personal_terms(text: str) -> list:
+    """The parts of a search query that are personal data (see the module docstring)."""
+    from bot.store.redact import find_pii
+
+    text = text or ""
+    found = [text[s.start:s.end] for s in find_pii(text)]
+    for chunk in text.split():
+        if _MANY_DIGITS.search(chunk.replace("-", "").replace(".", "")) or _JOINED.fullmatch(chunk.strip("\"'()")):
+            found.append(chunk)
+    return list(dict.fromkeys(found))
+
+
+def fulltext_condition(text: str, dialect: Any, personal: bool = True):
+    """A condition on Story that is true for stories whose customer text matches `text`;
+    with personal=False a query holding personal data matches nothing."""
+    if not personal and personal_terms(text):
+        return false()
     name = dialect_name(dialect)
     if name == "sqlite":
         expr = sqlite_match_expression(text)
