@@ -14,7 +14,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, exists, literal_column, or_, select
 
 from bot.review import settings
-from bot.store.models import REVIEW_STATUSES, STATUSES, Story, StoryAspect, StoryTag
+from bot.store import follow_up
+from bot.store.models import REVIEW_STATUSES, STATUSES, Story, StoryAspect, StoryTag, utcnow
+
+# stored values of open / closed follow-ups, including those written before migration 0003
+OPEN_STATES = follow_up.OPEN + tuple(k for k, v in follow_up.LEGACY.items() if v in follow_up.OPEN)
+CLOSED_STATES = follow_up.CLOSED + tuple(k for k, v in follow_up.LEGACY.items() if v in follow_up.CLOSED)
 
 BANDS = {
     "detractor": (0, 6),
@@ -67,7 +72,7 @@ class Filters:
     consent: str = ""  # yes | no
     handoff: str = ""  # yes | no
     assignee: str = ""  # an e-mail, or "none"
-    followup: str = ""  # open (not followed up and not closed) | done
+    followup: str = ""  # open (open or contacted) | overdue (open past its due time) | done (closed)
 
     # URL parameter name for each field
     PARAMS = {
@@ -107,7 +112,7 @@ class Filters:
         for name in ("repeat", "consent", "handoff"):
             setattr(f, name, get(name) if get(name) in YES_NO else "")
         f.assignee = get("assignee")[:255].lower()
-        f.followup = get("followup") if get("followup") in ("open", "done") else ""
+        f.followup = get("followup") if get("followup") in ("open", "overdue", "done") else ""
         return f
 
     def params(self, **override) -> dict:
@@ -204,10 +209,13 @@ class Filters:
             c.append(assignee.is_(None))
         elif self.assignee:
             c.append(assignee == self.assignee)
-        if self.followup == "open":
-            c.append(and_(col(Story.follow_up_state) != "done", col(Story.review_status) != "closed"))
+        state = col(Story.follow_up_state)
+        if self.followup in ("open", "overdue"):
+            c.append(state.in_(OPEN_STATES))
+            if self.followup == "overdue":
+                c.append(col(Story.follow_up_due_at) < utcnow())
         elif self.followup == "done":
-            c.append(col(Story.follow_up_state) == "done")
+            c.append(state.in_(CLOSED_STATES))
         if self.q:
             c.append(search(self.q))
         return c

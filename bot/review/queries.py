@@ -11,7 +11,9 @@ from sqlalchemy import Integer, and_, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from bot.review import storeapi
-from bot.review.filters import BANDS, Filters, decode_cursor, encode_cursor, keyset_clause
+from bot.review.filters import (
+    BANDS, CLOSED_STATES, OPEN_STATES, Filters, decode_cursor, encode_cursor, keyset_clause,
+)
 from bot.store.models import StaffUser, Story, StoryAspect, StoryTag, utcnow
 
 PAGE_SIZE = 50
@@ -153,7 +155,7 @@ def _totals_columns():
         # CASE first tests the hand-off flag, so the later columns are only read for hand-offs
         func.coalesce(func.sum(case(
             (Story.handoff_requested.is_(True),
-             cast(and_(Story.follow_up_state != "done", Story.review_status != "closed"), Integer)),
+             cast(Story.follow_up_state.in_(OPEN_STATES), Integer)),
             else_=0,
         )), 0).label("handoffs_waiting"),
     )
@@ -435,3 +437,75 @@ def quote_text(row) -> str:
         if isinstance(value, str) and value.strip() and not value.strip().isdigit():
             return value.strip()
     return ""
+
+
+# ---------------------------------------------------------------------------- follow-ups
+FOLLOW_UP_COLUMNS = (
+    Story.id, Story.reference, Story.started_at, Story.score, Story.language, Story.answers,
+    Story.correction, Story.customer_text, Story.handoff_requested, Story.consent_to_contact,
+    Story.assignee, Story.follow_up_state, Story.follow_up_due_at, Story.follow_up_opened_at,
+    Story.first_contact_at, Story.channel,
+)
+
+
+def open_follow_ups(db: Session, assignee: Optional[str] = None, limit: int = 200) -> list:
+    """Open and contacted follow-ups (of `assignee` when given), the earliest due first, so the
+    overdue ones lead; follow-ups without a due time come last."""
+    query = select(*FOLLOW_UP_COLUMNS).where(Story.follow_up_state.in_(OPEN_STATES))
+    if assignee is not None:
+        query = query.where(Story.assignee == assignee)
+    query = query.order_by(Story.follow_up_due_at.is_(None), Story.follow_up_due_at, Story.id)
+    return db.execute(query.limit(limit)).all()
+
+
+def follow_up_counts(db: Session, now, assignee: Optional[str] = None) -> tuple[int, int]:
+    """(open, overdue) follow-ups, of `assignee` when given."""
+    query = select(
+        func.count(Story.id), _count_if(and_(Story.follow_up_due_at.isnot(None), Story.follow_up_due_at < now))
+    ).where(Story.follow_up_state.in_(OPEN_STATES))
+    if assignee is not None:
+        query = query.where(Story.assignee == assignee)
+    n_open, n_overdue = db.execute(query).one()
+    return int(n_open or 0), int(n_overdue or 0)
+
+
+def _median(values: list) -> Optional[float]:
+    if not values:
+        return None
+    values = sorted(values)
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def follow_up_stats(db: Session, filters: Filters, now, weeks: int = 8) -> dict:
+    """Follow-ups of the stories matching `filters`: open and overdue now, and per week in
+    which follow-ups were opened (the last `weeks` weeks, Monday first): opened, still open,
+    overdue, and the median hours from opening to first contact over the n contacted."""
+    clauses = where_clauses(db, filters)
+    n_open, n_overdue = db.execute(
+        select(func.count(Story.id),
+               _count_if(and_(Story.follow_up_due_at.isnot(None), Story.follow_up_due_at < now)))
+        .where(*clauses, Story.follow_up_state.in_(OPEN_STATES))
+    ).one()
+    today = now.date()
+    first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)
+    buckets = [{"start": first + timedelta(weeks=i), "opened": 0, "open": 0, "overdue": 0, "hours": []}
+               for i in range(weeks)]
+    rows = db.execute(
+        select(Story.follow_up_opened_at, Story.first_contact_at, Story.follow_up_state, Story.follow_up_due_at)
+        .where(*clauses, Story.follow_up_opened_at >= first)
+    )
+    for opened, contacted, state, due in rows:
+        bucket = buckets[min((opened.date() - first).days // 7, weeks - 1)]
+        bucket["opened"] += 1
+        if state in OPEN_STATES:
+            bucket["open"] += 1
+            if due is not None and due < now:
+                bucket["overdue"] += 1
+        if contacted is not None:
+            bucket["hours"].append(max(0.0, (contacted - opened).total_seconds() / 3600))
+    for bucket in buckets:
+        hours = bucket.pop("hours")
+        bucket["contacted"] = len(hours)
+        bucket["median_hours"] = _median(hours)
+    return {"open": int(n_open or 0), "overdue": int(n_overdue or 0), "weeks": buckets}

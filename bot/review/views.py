@@ -19,6 +19,7 @@ from bot.review.app import db, has_role
 from bot.review.filters import BANDS, Filters, band_of
 from bot.review.formatting import MONTHS
 from bot.review.highlight import highlight, mentions
+from bot.store import follow_up
 from bot.store.models import (
     REVIEW_STATUSES, ROLES, AuditEntry, Note, StaffUser, Story, StoryTag, utcnow,
 )
@@ -252,6 +253,7 @@ def story_view(story: Story) -> dict:
         "meta": meta_rows,
         "notes": [{"author": n.author, "text": red(n.text, lang), "at": n.created_at} for n in story.notes],
         "follow_up_note": red(story.follow_up_note, lang),
+        "fu": follow_up_view(story),
         "tags": sorted(t.tag for t in story.tags),
         "siblings": siblings,
     }
@@ -331,19 +333,27 @@ def story_review(story_id: int):
     return _after_change(st)
 
 
-@bp.post("/stories/<int:story_id>/assign")
-@require("reviewer")
-def story_assign(story_id: int):
-    st = _story_or_404(story_id)
+def _assignee_from_form() -> tuple[Optional[str], Optional[str]]:
+    """(assignee or None for nobody, error): "me" is the current user; only active reviewers
+    and admins can own stories."""
     who = (request.form.get("assignee") or "").strip().lower()
     if who == "me":
         who = g.user.email
     if who:
         target = accounts.get_staff(db(), who)
         if target is None or target.disabled or target.role not in ("reviewer", "admin"):
-            flash("Stories can only be assigned to active reviewers or admins.", "error")
-            return redirect(url_for("review.story", story_id=st.id) + "#staff")
-    new = who or None
+            return None, "Stories can only be assigned to active reviewers or admins."
+    return who or None, None
+
+
+@bp.post("/stories/<int:story_id>/assign")
+@require("reviewer")
+def story_assign(story_id: int):
+    st = _story_or_404(story_id)
+    new, error = _assignee_from_form()
+    if error:
+        flash(error, "error")
+        return redirect(url_for("review.story", story_id=st.id) + "#staff")
     if new != st.assignee:
         audit(db(), actor(), "change", f"story:{st.id}", field="assignee", old=st.assignee, new=new)
         st.assignee = new
@@ -351,26 +361,124 @@ def story_assign(story_id: int):
     return _after_change(st)
 
 
+def follow_up_view(story) -> dict:
+    """State, label, due time, overdue flag and the moves staff can make next."""
+    state = follow_up.state_of(story.follow_up_state)
+    now = utcnow()
+    return {
+        "state": state, "label": follow_up.LABELS.get(state, state.replace("_", " ")),
+        "is_open": state in follow_up.OPEN, "due": story.follow_up_due_at,
+        "overdue": follow_up.is_overdue(state, story.follow_up_due_at, now),
+        "opened": story.follow_up_opened_at, "first_contact": story.first_contact_at,
+        "closed": story.followed_up_at if state in follow_up.CLOSED else None,
+        "moves": [(t, follow_up.ACTION_LABELS[t]) for t in follow_up.TRANSITIONS.get(state, ())],
+    }
+
+
+def _move_follow_up(st: Story, new: str, note: str) -> Optional[str]:
+    """Apply one follow-up move with its audit entry; returns an error message or None."""
+    if new == "resolved" and not note:
+        return "Write down what was done, so colleagues know."
+    now = utcnow()
+    try:
+        changes = follow_up.transition(st, new, now, note=note[:5000] or None)
+    except follow_up.TransitionError as exc:
+        return str(exc).capitalize() + "."
+    if changes:
+        old = changes.get("follow_up_state", (new, new))[0]
+        audit(db(), actor(), "change", f"story:{st.id}", field="follow_up", old=old, new=new,
+              **({"note_length": len(note)} if note else {}))
+        st.updated_at = now
+        if note:
+            db().add(Note(story_id=st.id, author=actor(), text=f"{follow_up.LABELS[new]}: {note[:5000]}"))
+    return None
+
+
 @bp.post("/stories/<int:story_id>/follow-up")
 @require("reviewer")
 def story_follow_up(story_id: int):
     st = _story_or_404(story_id)
     note = (request.form.get("note") or "").strip()
-    if request.form.get("op") == "reopen":
-        audit(db(), actor(), "change", f"story:{st.id}", field="follow_up", old=st.follow_up_state, new="requested")
-        st.follow_up_state = "requested"
-        st.followed_up_at = None
-        return _after_change(st)
-    if not note:
-        flash("Write down what was done, so colleagues know.", "error")
-        return redirect(url_for("review.story", story_id=st.id) + "#staff")
-    audit(db(), actor(), "change", f"story:{st.id}", field="follow_up", old=st.follow_up_state, new="done")
-    st.follow_up_state = "done"
-    st.follow_up_note = note[:5000]
-    st.followed_up_at = utcnow()
-    st.updated_at = utcnow()
-    db().add(Note(story_id=st.id, author=actor(), text=f"Followed up: {note[:5000]}"))
+    op = request.form.get("op") or "resolved"  # the old form sent only a note: "mark as followed up"
+    op = {"reopen": "open"}.get(op, op)
+    if op not in follow_up.ACTION_LABELS:
+        abort(400)
+    error = _move_follow_up(st, op, note)
+    if error:
+        db().rollback()
+        flash(error, "error")
+        return redirect(url_for("review.story", story_id=st.id) + "#follow-up")
     return _after_change(st)
+
+
+# ---------------------------------------------------------------------------- follow-ups
+@bp.get("/follow-ups")
+def follow_ups():
+    """Open follow-ups, overdue first: mine (default) or everybody's (?who=all)."""
+    s = db()
+    everybody = request.args.get("who") == "all"
+    mine = None if everybody else g.user.email
+    now = utcnow()
+    rows = []
+    for r in queries.open_follow_ups(s, mine):
+        answers = r.answers if isinstance(r.answers, dict) else {}
+        text_ = answers.get("reason") or r.correction or r.customer_text or ""
+        state = follow_up.state_of(r.follow_up_state)
+        rows.append({
+            "id": r.id, "reference": r.reference, "score": r.score, "band": band_of(r.score),
+            "text": red(text_, r.language), "assignee": r.assignee, "state": state,
+            "label": follow_up.LABELS.get(state, state), "due": r.follow_up_due_at,
+            "overdue": follow_up.is_overdue(state, r.follow_up_due_at, now),
+            "handoff": r.handoff_requested, "consent": r.consent_to_contact, "channel": r.channel,
+        })
+    n_open, n_overdue = queries.follow_up_counts(s, now, mine)
+    choices = queries.filter_choices(s, current_app.extensions["gehoor_cache"])
+    return render_template("follow_ups.html", rows=rows, everybody=everybody, n_open=n_open,
+                           n_overdue=n_overdue, choices=choices)
+
+
+@bp.post("/follow-ups/bulk")
+@require("reviewer")
+def follow_ups_bulk():
+    """Assign or resolve the ticked follow-ups; each story gets its own audit entry."""
+    ids = sorted({int(x) for x in request.form.getlist("ids") if x.isdigit()})[:500]
+    op = request.form.get("op", "")
+    back = url_for("review.follow_ups", who=request.form.get("who") or None)
+    if op not in ("assign", "resolve") or not ids:
+        flash("Tick at least one follow-up and choose assign or resolve.", "error")
+        return redirect(back)
+    note = (request.form.get("note") or "").strip()
+    who = None
+    if op == "assign":
+        who, error = _assignee_from_form()
+        if error:
+            flash(error, "error")
+            return redirect(back)
+    stories = db().execute(select(Story).where(Story.id.in_(ids))).scalars().all()
+    done, skipped = 0, []
+    for st in stories:
+        if op == "assign":
+            if who != st.assignee:
+                audit(db(), actor(), "change", f"story:{st.id}", field="assignee", old=st.assignee, new=who, bulk=True)
+                st.assignee = who
+                st.updated_at = utcnow()
+            done += 1
+        else:
+            error = _move_follow_up(st, "resolved", note)
+            if error and not note:
+                db().rollback()
+                flash(error, "error")
+                return redirect(back)
+            if error:
+                skipped.append(st.reference)
+            else:
+                done += 1
+    db().commit()
+    _clear_caches()
+    verb = "Assigned" if op == "assign" else "Resolved"
+    flash(f"{verb} {done} follow-up{'s' if done != 1 else ''}."
+          + (f" Not changed: {', '.join(skipped)}." if skipped else ""))
+    return redirect(back)
 
 
 @bp.post("/stories/<int:story_id>/erase")
@@ -433,6 +541,7 @@ def dashboard():
         trend_svg=trend_svg, bands=bands, granularity=granularity, choices=choices, as_of=data["as_of"],
         split_svg=charts.score_split(totals["detractors"], totals["passives"], totals["promoters"]),
         review_statuses=REVIEW_STATUSES,
+        fu=queries.follow_up_stats(s, filters, utcnow()),  # not cached: overdue changes by the minute
     )
 
 

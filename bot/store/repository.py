@@ -10,7 +10,9 @@
   shorter (older, retried) snapshot never deletes later messages;
 - story fields owned by the conversation are overwritten only by a snapshot whose transcript
   is at least as long as the stored one, so an old retry cannot undo newer state;
-- staff data (review status, assignee, follow-up, tags, notes) is never touched;
+- staff data (review status, assignee, follow-up, tags, notes) is never touched, except that a
+  hand-off or consent to contact opens the follow-up once (bot/store/follow_up.py): only while
+  it was never opened, so a later capture never overrides what staff decided;
 - `story_aspects` and `customer_text` (full-text search) are kept in sync.
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import config
+from bot.store import follow_up
 from bot.store.capture import StorySnapshot, normalize_reference, reference_for
 from bot.store.models import Message, Story, StoryAspect, utcnow
 
@@ -97,7 +100,8 @@ class StoryRepository:
         s = Story.__table__
         m = Message.__table__
         row = session.execute(
-            select(s.c.id, s.c.reference, s.c.updated_at, s.c.aspects, s.c.customer_text).where(
+            select(s.c.id, s.c.reference, s.c.updated_at, s.c.aspects, s.c.customer_text,
+                   s.c.follow_up_opened_at).where(
                 s.c.conversation_id == snap.conversation_id, s.c.session_started_at == snap.session_started_at
             )
         ).first()
@@ -119,7 +123,7 @@ class StoryRepository:
                     started_at=snap.started_at or snap.session_started_at,
                     customer_text=customer_text,
                     review_status="new",
-                    follow_up_state="none",
+                    **(self._opening(snap) or {"follow_up_state": "none"}),
                     **values,
                 )
             ).inserted_primary_key[0]
@@ -135,7 +139,7 @@ class StoryRepository:
                 session.execute(insert(StoryAspect.__table__), [{"story_id": story_id, "aspect": a} for a in snap.aspects])
             return SaveResult(story_id, reference, True, len(snap.messages), True)
 
-        story_id, reference, _stored_updated, stored_aspects, stored_text = row
+        story_id, reference, _stored_updated, stored_aspects, stored_text, opened_at = row
         existing = {
             seq: (role, text, at)
             for seq, role, text, at in session.execute(
@@ -178,7 +182,21 @@ class StoryRepository:
             changes["customer_text"] = customer_text
         if changes:
             session.execute(update(s).where(s.c.id == story_id).values(**changes))
+        if fresh and opened_at is None:
+            opening = self._opening(snap)
+            if opening:  # guarded: staff may have acted on the story since it was read
+                session.execute(update(s).where(
+                    s.c.id == story_id, s.c.follow_up_state == "none", s.c.follow_up_opened_at.is_(None)
+                ).values(**opening))
         return SaveResult(story_id, reference, False, len(new_rows), fresh)
+
+    @staticmethod
+    def _opening(snap: StorySnapshot) -> Optional[dict]:
+        """The follow-up a hand-off or consent to contact opens, due by the band's SLA."""
+        if not follow_up.wanted(snap.handoff_requested, snap.consent_to_contact):
+            return None
+        opened_at = snap.updated_at or snap.session_started_at
+        return follow_up.opening(opened_at, snap.score, snap.handoff_requested)
 
     @staticmethod
     def _sync_aspects(session: Session, story_id: int, wanted: set) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import sessionmaker
 
 from bot.store.capture import reference_for
+from bot.store import follow_up
 from bot.store.models import Message, Note, Story, StoryAspect, StoryTag, utcnow
 from bot.store.repository import customer_text_of
 
@@ -117,6 +118,34 @@ def _weighted(rng: random.Random, pairs):
     return pairs[-1][0]
 
 
+def _follow_up(rng: random.Random, now: datetime, opened: datetime, score, handoff, consent) -> dict:
+    """A follow-up as staff would have left it by `now` (a hand-off or consent opens one, like a
+    capture): older ones mostly contacted and closed, recent ones still open, some overdue.
+    Uses its own random stream so the rest of the seed stays the same."""
+    fields = {"follow_up_state": "none", "follow_up_note": None, "followed_up_at": None,
+              "follow_up_opened_at": None, "follow_up_due_at": None, "first_contact_at": None, "owner": False}
+    if not follow_up.wanted(handoff, consent):
+        return fields
+    fields.update(follow_up.opening(opened, score, handoff))
+    fields["owner"] = rng.random() < 0.8
+    age_hours = (now - opened).total_seconds() / 3600
+    contact_after = rng.uniform(0.5, 96)
+    if contact_after > age_hours or rng.random() < 0.1:
+        return fields  # still open
+    if rng.random() < 0.12:
+        fields.update(follow_up_state="could_not_reach", followed_up_at=opened + timedelta(hours=contact_after),
+                      follow_up_note="Twee keer gebeld, geen gehoor.")
+        return fields
+    fields["first_contact_at"] = opened + timedelta(hours=contact_after)
+    close_after = contact_after + rng.uniform(0, 48)
+    if close_after > age_hours or rng.random() < 0.15:
+        fields["follow_up_state"] = "contacted"
+    else:
+        fields.update(follow_up_state="resolved", followed_up_at=opened + timedelta(hours=close_after),
+                      follow_up_note=rng.choice(NOTES))
+    return fields
+
+
 def _story(rng: random.Random, story_id: int, now: datetime, used_refs: set) -> tuple:
     lang = "nl" if rng.random() < 0.7 else "en"
     t = TEXT[lang]
@@ -199,9 +228,10 @@ def _story(rng: random.Random, story_id: int, now: datetime, used_refs: set) -> 
             say("customer", t["stop"])
     last_customer = max((m[2] for m in msgs if m[0] == "customer"), default=None)
     review = _weighted(rng, [("new", 50), ("read", 30), ("in_follow_up", 8), ("closed", 12)])
-    follow = "requested" if consent else "none"
-    if follow == "requested" and review == "closed":
-        follow = "done"
+    follow_up_fields = _follow_up(random.Random(f"follow-up-{story_id}"), now, clock, score, handoff, consent)
+    owned = follow_up_fields.pop("owner")
+    if follow_up_fields["follow_up_state"] in follow_up.OPEN and review == "closed":
+        review = "in_follow_up"
     channel = _weighted(rng, CHANNELS)
     story = {
         "id": story_id, "reference": ref, "conversation_id": conv, "session_started_at": started,
@@ -219,9 +249,10 @@ def _story(rng: random.Random, story_id: int, now: datetime, used_refs: set) -> 
         "contact_kind": contact_kind, "handoff_requested": handoff,
         "customer_text": customer_text_of(m[1] for m in msgs if m[0] == "customer"),
         "review_status": review, "assignee": rng.choice(STAFF) if review != "new" and rng.random() < 0.6 else None,
-        "follow_up_state": follow, "follow_up_note": None,
-        "followed_up_at": clock + timedelta(days=1) if follow == "done" else None,
+        **follow_up_fields,
     }
+    if owned and not story["assignee"]:
+        story["assignee"] = STAFF[story_id % len(STAFF)]
     messages = [{"story_id": story_id, "seq": i, "role": r, "text": x, "at": at} for i, (r, x, at) in enumerate(msgs)]
     tags = [{"story_id": story_id, "tag": g} for g in (rng.sample(TAGS, k=rng.randint(1, 2)) if rng.random() < 0.3 else [])]
     notes = ([{"story_id": story_id, "author": rng.choice(STAFF), "text": rng.choice(NOTES), "created_at": clock + timedelta(hours=5)}]

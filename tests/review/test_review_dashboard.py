@@ -16,7 +16,7 @@ def test_dashboard_numbers(client_for, factory):
         det = s.execute(select(func.count()).where(Story.score <= 6)).scalar()
         total = s.execute(select(func.count(Story.id))).scalar()
         waiting = s.execute(select(func.count()).where(
-            Story.handoff_requested.is_(True), Story.follow_up_state != "done", Story.review_status != "closed")).scalar()
+            Story.handoff_requested.is_(True), Story.follow_up_state.in_(("open", "contacted")))).scalar()
     nps = round(100 * (pro - det) / scored)
     html = client_for("viewer").get("/dashboard").data.decode().replace("\u2009", "")
     shown = re.search(r'class="kpi-value (?:pos|neg)">([^<]+)<', html).group(1)

@@ -122,11 +122,11 @@ def test_review_status_assignee_and_follow_up(client_for, factory, ids):
     c.post(f"/stories/{sid}/follow-up", data={"note": "Klant gebeld, pakket opnieuw verstuurd"})
     with factory() as s:
         st = s.get(Story, sid)
-        assert st.follow_up_state == "done" and st.followed_up_at is not None
+        assert st.follow_up_state == "resolved" and st.followed_up_at is not None
         assert st.follow_up_note == "Klant gebeld, pakket opnieuw verstuurd"
-        assert any(n.text.startswith("Followed up: Klant gebeld") for n in st.notes)
+        assert any(n.text.startswith("Resolved: Klant gebeld") for n in st.notes)
     html = c.get(f"/stories/{sid}").data.decode()
-    assert "Followed up" in html and "Klant gebeld, pakket opnieuw verstuurd" in html
+    assert "Resolved" in html and "Klant gebeld, pakket opnieuw verstuurd" in html
     c.post(f"/stories/{sid}/assign", data={"assignee": ""})
     with factory() as s:
         assert s.get(Story, sid).assignee is None

@@ -1,7 +1,7 @@
 """Seed data covers what the review app filters on."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from bot.store.models import Note, Story, StoryAspect, StoryTag
 from bot.store.seed import seed
@@ -23,6 +23,15 @@ def test_seed_is_varied_and_consistent(store):
         assert distinct(Story.repeat_contact) == {True, False}
         assert distinct(Story.consent_to_contact) >= {True, False}
         assert distinct(Story.review_status) == {"new", "read", "in_follow_up", "closed"}
+        assert distinct(Story.follow_up_state) == {"none", "open", "contacted", "resolved", "could_not_reach"}
+        # a follow-up exactly where a capture would open one, each with its due time
+        wanted = or_(Story.handoff_requested.is_(True), Story.consent_to_contact.is_(True))
+        assert s.execute(select(func.count()).where(wanted, Story.follow_up_state == "none")).scalar() == 0
+        assert s.execute(select(func.count()).where(~wanted, Story.follow_up_state != "none")).scalar() == 0
+        assert s.execute(select(func.count()).where(
+            Story.follow_up_state != "none", Story.follow_up_due_at.is_(None))).scalar() == 0
+        assert s.execute(select(func.count()).where(
+            Story.follow_up_state.in_(("contacted", "resolved")), Story.first_contact_at.is_(None))).scalar() == 0
         assert len(distinct(StoryAspect.aspect)) >= 8 and len(distinct(StoryTag.tag)) >= 5
         assert s.execute(select(func.count()).select_from(Note)).scalar() > 0
         assert len(distinct(Story.reference)) == 500
