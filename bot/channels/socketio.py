@@ -18,6 +18,9 @@ subclass wraps Rasa's handlers to add:
   metadata (``customData``) must be a small flat object (≤ 20 keys, string values
   ≤ 500 characters); anything else is dropped with a log line and never stored.
 * at most ``max_messages_per_minute`` (30) messages per connection.
+* a refused message is never acknowledged as accepted: the ack carries the reason
+  (``too_long``, ``rate_limited`` with ``retry_after``, ``invalid``), and a client that
+  sends no ``message_id`` (rasa-webchat ignores acks) also gets a ``bot_uttered`` saying it.
 * the widget gives every message a ``message_id`` and re-sends a message whose
   acknowledgement it did not get (network drop); a ``message_id`` already handled for
   the session is acknowledged again but not processed twice.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import time
 from collections import defaultdict, deque
@@ -73,6 +77,36 @@ def sanitize_metadata(raw: Any) -> Optional[Dict[str, Any]]:
         elif isinstance(value, (bool, int, float)) or value is None:
             clean[key] = value
     return clean
+
+
+# A malformed packet (not what the widget or rasa-webchat sends): said in the ack, never retried.
+INVALID = {"ok": False, "error": "invalid", "retry": False}
+
+REFUSALS = {
+    "too_long": {
+        "nl": "Je bericht is te lang (maximaal {max_chars} tekens) en is niet verwerkt. Wil je het korter opschrijven?",
+        "en": "Your message is too long (at most {max_chars} characters) and was not processed. Could you make it shorter?",
+    },
+    "rate_limited": {
+        "nl": "Je stuurt veel berichten kort na elkaar. Dit bericht is niet verwerkt: stuur het over {retry_after} seconden opnieuw.",
+        "en": "You are sending many messages in a row. This message was not processed: please send it again in {retry_after} seconds.",
+    },
+}
+
+
+def refusal_language(metadata: Any) -> str:
+    """The client's language from its metadata (as the bot reads it), else the default."""
+    if isinstance(metadata, dict):
+        for key in ("language", "ui_language", "browser_language"):
+            value = str(metadata.get(key) or "")[:2].lower()
+            if value in ("nl", "en"):
+                return value
+    default = config.default_language()
+    return default if default in ("nl", "en") else "en"
+
+
+def refusal_text(ack: Dict[str, Any], language: str) -> str:
+    return REFUSALS[ack["error"]][language].format(**ack)
 
 
 def parse_origins(raw: Any) -> Optional[List[str]]:
@@ -118,15 +152,16 @@ class SocketIOInput(RasaSocketIOInput):
         self._recent: Dict[str, Deque[float]] = defaultdict(deque)
         self.seen = common.SeenCache(24 * 3600, max_items=100000)
 
-    def _rate_limited(self, sid: str) -> bool:
+    def _rate_limited(self, sid: str) -> Optional[int]:
+        """Seconds until ``sid`` may send again, or None (and the message is counted)."""
         now = time.monotonic()
         recent = self._recent[sid]
         while recent and now - recent[0] > 60:
             recent.popleft()
         if len(recent) >= self.max_messages_per_minute:
-            return True
+            return max(1, math.ceil(60 - (now - recent[0])))
         recent.append(now)
-        return False
+        return None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)
@@ -165,32 +200,45 @@ class SocketIOInput(RasaSocketIOInput):
                 data = {k: v for k, v in data.items() if k != "session_id"}
             await rasa_session_request(sid, data)
 
-        async def handle_message(sid: Text, data: Any = None) -> Optional[Dict[str, bool]]:
+        async def refuse(sid: Text, data: Dict[str, Any], ack: Dict[str, Any]) -> Dict[str, Any]:
+            """The acknowledgement says why; a client that sends no message_id (rasa-webchat,
+            which ignores acknowledgements) also gets a bot message saying it."""
+            if not data.get("message_id"):
+                language = refusal_language(data.get(self.metadata_key))
+                await sio.emit(self.bot_message_evt, {"text": refusal_text(ack, language)}, room=sid)
+            return ack
+
+        async def handle_message(sid: Text, data: Any = None) -> Optional[Dict[str, Any]]:
             if not isinstance(data, dict):
                 logger.warning("socketio: dropped a %s that is not an object", self.user_message_evt)
-                return
+                return INVALID
             session_id = data.get("session_id")
             if not (isinstance(session_id, str) and SESSION_ID_RE.match(session_id)):
                 logger.warning("socketio: dropped a message with a missing or malformed session id")
-                return
+                return INVALID
             message = data.get("message")
-            if not isinstance(message, str) or len(message) > self.max_message_chars:
-                logger.warning("socketio: dropped a message that is not a string of at most %d characters", self.max_message_chars)
-                return
+            if not isinstance(message, str):
+                logger.warning("socketio: dropped a message that is not a string")
+                return INVALID
+            if len(message) > self.max_message_chars:
+                logger.warning("socketio: dropped a message of %d characters (at most %d)", len(message), self.max_message_chars)
+                return await refuse(sid, data, {"ok": False, "error": "too_long", "max_chars": self.max_message_chars,
+                                                "retry": False})
             metadata = sanitize_metadata(data.get(self.metadata_key))
             if metadata is None:
                 logger.warning("socketio: dropped a message whose %s is not an object", self.metadata_key)
-                return
+                return INVALID
             message_id = data.get("message_id")
             if message_id is not None and not (isinstance(message_id, str) and MESSAGE_ID_RE.match(message_id)):
                 logger.warning("socketio: dropped a message with a malformed message_id")
-                return
+                return INVALID
             if message_id and f"{session_id}:{message_id}" in self.seen:
                 logger.info("socketio: message %s of session %s was re-sent after a reconnect; already handled", message_id, session_id)
                 return
-            if self._rate_limited(sid):
+            wait = self._rate_limited(sid)
+            if wait:
                 logger.warning("socketio: dropped a message from %s: more than %d a minute", sid, self.max_messages_per_minute)
-                return
+                return await refuse(sid, data, {"ok": False, "error": "rate_limited", "retry_after": wait, "retry": True})
             key = f"{session_id}:{message_id}" if message_id else None
             if key:
                 self.seen.seen(key)

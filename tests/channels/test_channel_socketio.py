@@ -173,3 +173,52 @@ async def test_a_message_the_bot_could_not_handle_is_acknowledged_as_failed_and_
     assert first == {"ok": False} and again == {"ok": True}
     assert [m.text for m in bot.messages] == ["8"], "processed exactly once, by the resend"
     assert any("could not be handled" in r.message for r in caplog.records)
+
+
+# ------------------------------------------------- refused messages are told, never silently dropped
+
+
+async def test_refused_messages_get_an_error_ack_the_widget_can_show(serve):
+    """The Gehoor widget sends a message_id and waits for the acknowledgement: a refusal says why."""
+    bot = Bot(reply={"text": "Dank je."})
+    server = await serve(channel(max_messages_per_minute=2, max_message_chars=100), bot)
+    client, received = await connect(server)
+    try:
+        await client.emit("session_request", {"session_id": SESSION})
+        await until(lambda: received)
+        too_long = await client.call("user_uttered", {"session_id": SESSION, "message": "x" * 101,
+                                                      "message_id": "long-1"}, timeout=5)
+        acks = [await client.call("user_uttered", {"session_id": SESSION, "message": str(i), "message_id": f"m{i}"},
+                                  timeout=5) for i in range(3)]
+        await asyncio.sleep(0.2)
+    finally:
+        await client.disconnect()
+    assert too_long == {"ok": False, "error": "too_long", "max_chars": 100, "retry": False}
+    assert acks[:2] == [{"ok": True}, {"ok": True}]
+    assert acks[2]["ok"] is False and acks[2]["error"] == "rate_limited" and acks[2]["retry"] is True
+    assert 0 < acks[2]["retry_after"] <= 60
+    assert [m.text for m in bot.messages] == ["0", "1"]
+    # The widget shows the acknowledgement; it gets no extra bot message for it.
+    assert [d for k, d in received if k == "bot_uttered"] == [{"text": "Dank je."}, {"text": "Dank je."}]
+
+
+async def test_rasa_webchat_style_clients_get_a_bot_message_when_a_message_is_refused(serve):
+    """rasa-webchat sends {message, customData, session_id} without message_id and ignores acks."""
+    bot = Bot()
+    server = await serve(channel(max_messages_per_minute=1, max_message_chars=100), bot)
+    client, received = await connect(server)
+    try:
+        await client.emit("session_request", {"session_id": SESSION})
+        await until(lambda: received)
+        await client.emit("user_uttered", {"session_id": SESSION, "message": "x" * 101,
+                                           "customData": {"language": "en"}})
+        await until(lambda: any(k == "bot_uttered" for k, _ in received))
+        await client.emit("user_uttered", {"session_id": SESSION, "message": "1", "customData": {}})
+        await client.emit("user_uttered", {"session_id": SESSION, "message": "2", "customData": {}})
+        await until(lambda: sum(k == "bot_uttered" for k, _ in received) == 2)
+    finally:
+        await client.disconnect()
+    too_long, rate_limited = [d["text"] for k, d in received if k == "bot_uttered"]
+    assert "too long" in too_long and "100" in too_long
+    assert "opnieuw" in rate_limited  # the default language (nl) when the client says none
+    assert [m.text for m in bot.messages] == ["1"]

@@ -75,9 +75,10 @@ def wait_http(url: str, timeout: float = 60) -> None:
 class FakeStack:
     """The fake bot server (restartable on the same port) and a static server for web/."""
 
-    def __init__(self, tmp: Path, jwt_key: str = "", fail_once: str = "") -> None:
+    def __init__(self, tmp: Path, jwt_key: str = "", fail_once: str = "", limits: tuple = ()) -> None:
         self.jwt_key = jwt_key
         self.fail_once = fail_once
+        self.limits = [str(a) for a in limits]  # e.g. ("--max-chars", 20, "--per-minute", 2)
         self.log = tmp / "messages.jsonl"
         self.rasa_port, self.web_port = free_port(), free_port()
         self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
@@ -95,7 +96,7 @@ class FakeStack:
         self.bot = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("widget_fake_server.py")), "--port", str(self.rasa_port),
              "--log", str(self.log), "--origins", self.web_url, "--jwt-key", self.jwt_key,
-             "--fail-once", self.fail_once],
+             "--fail-once", self.fail_once, *self.limits],
             env=env, stdout=open(self.tmp / "fake-server.log", "ab"), stderr=subprocess.STDOUT)
         wait_http(self.rasa_url + "/")
 
@@ -368,6 +369,30 @@ def test_widget_refuses_other_origins(browser, fake_stack):
     finally:
         web.terminate()
         web.wait(10)
+
+
+def test_widget_shows_why_the_server_refused_a_message(browser, tmp_path, widget_built):
+    """Over the server's size limit: marked as not sent, with the reason, and not retried.
+    Over the rate limit: the widget says so, keeps it queued and sends it when allowed."""
+    stack = FakeStack(tmp_path, limits=("--max-chars", 20, "--per-minute", 1))
+    try:
+        page = browser.new_page(viewport=DESKTOP)
+        page.goto(demo_url(stack))
+        page.click("#open-feedback")
+        page.fill("#gehoor-input", "Dit bericht is langer dan twintig tekens")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".msg.user.failed .error")
+        assert "te lang (maximaal 20 tekens)" in page.locator(".msg.user.failed .error").inner_text()
+        say(page, "Hoi")
+        page.fill("#gehoor-input", "8")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".status:not([hidden])", timeout=10_000)
+        assert "kort na elkaar" in page.locator(".status").inner_text()
+        assert page.locator(".msg.user.pending").count() == 1, "queued, not lost"
+        page.close()
+        assert [m["text"] for m in stack.messages()] == ["Hoi"]
+    finally:
+        stack.close()
 
 
 # ---------------------------------------------------------------- the real stack

@@ -45,11 +45,12 @@ def script(state: dict, text: str) -> dict:
     return {"text": "Dank je, ik heb het genoteerd."}
 
 
-def build_app(log_path: Path, allowed_origins: str = "", jwt_key: str = "", fail_once: str = "") -> Sanic:
+def build_app(log_path: Path, allowed_origins: str = "", jwt_key: str = "", fail_once: str = "",
+              max_chars: int = 4000, per_minute: int = 30) -> Sanic:
     app = Sanic("gehoor_widget_fake")
     channel = SocketIOInput.from_credentials(
         {"session_persistence": True, "metadata_key": "customData", "allowed_origins": allowed_origins,
-         "jwt_key": jwt_key or None}
+         "jwt_key": jwt_key or None, "max_message_chars": max_chars, "max_messages_per_minute": per_minute}
     )
     states: dict = {}
     failed: set = set()
@@ -80,8 +81,10 @@ def main() -> None:
     parser.add_argument("--origins", default="")
     parser.add_argument("--jwt-key", default="")
     parser.add_argument("--fail-once", default="", help="the first message with this text raises")
+    parser.add_argument("--max-chars", type=int, default=4000)
+    parser.add_argument("--per-minute", type=int, default=30)
     args = parser.parse_args()
-    build_app(args.log, args.origins, args.jwt_key, args.fail_once).run(host="127.0.0.1", port=args.port, access_log=False)
+    build_app(args.log, args.origins, args.jwt_key, args.fail_once, args.max_chars, args.per_minute).run(host="127.0.0.1", port=args.port, access_log=False)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@
       greeting: "Hoi! Hoe ging het? Vertel het ons — typ hieronder je eerste bericht.",
       privacy: "Je antwoorden worden bewaard en gelezen door onze medewerkers.",
       tooLong: "Je bericht is te lang (maximaal 4000 tekens).",
+      tooLongServer: "Niet verstuurd: dit bericht is te lang (maximaal {max} tekens). Schrijf het korter op.",
+      rateLimited: "Je stuurt veel berichten kort na elkaar. Je bericht wordt over {seconds} seconden verstuurd.",
+      notSent: "Niet verstuurd: de server weigerde dit bericht.",
       newMessage: "Nieuw bericht van de bot"
     },
     en: {
@@ -69,6 +72,9 @@
       greeting: "Hi! How did it go? Tell us — type your first message below.",
       privacy: "Your answers are stored and read by our staff.",
       tooLong: "Your message is too long (at most 4000 characters).",
+      tooLongServer: "Not sent: this message is too long (at most {max} characters). Please make it shorter.",
+      rateLimited: "You are sending many messages in a row. Your message will be sent in {seconds} seconds.",
+      notSent: "Not sent: the server refused this message.",
       newMessage: "New message from the bot"
     }
   };
@@ -112,6 +118,8 @@
     ".msg.user{align-self:flex-end;background:var(--g-primary);color:var(--g-primary-text);border-bottom-right-radius:4px}",
     ".msg.local{background:transparent;border:1px dashed var(--g-border);color:var(--g-text)}",
     ".msg.pending{opacity:.65}",
+    ".msg.failed{opacity:.8;border:1px solid #e5484d}",
+    ".msg .error{display:block;margin-top:4px;font-size:12px;font-weight:600}",
     ".msg .meta{display:block;font-size:11.5px;margin-top:2px;opacity:.85}",
     ".msg img{max-width:100%;border-radius:8px;display:block}",
     ".replies{display:flex;flex-wrap:wrap;gap:8px;margin:2px 0 4px;padding:0;align-self:stretch}",
@@ -406,6 +414,10 @@
       bubble.appendChild(document.createTextNode(item.text));
     }
     if (item.pending) bubble.appendChild(el("span", { className: "meta" }, t.queued));
+    if (item.error) {
+      bubble.classList.add("failed");
+      bubble.appendChild(el("span", { className: "error", role: "alert" }, item.error));
+    }
     this.log.insertBefore(bubble, this.typing.parentNode === this.log ? this.typing : null);
     if (withButtons && item.buttons && item.buttons.length) this.renderButtons(item.buttons);
     return bubble;
@@ -497,6 +509,23 @@
     this.save();
   };
 
+  // The server refused the message for good (too long, malformed): it stays visible, marked
+  // as not sent with the reason, and leaves the outbox (sending it again cannot help).
+  Widget.prototype.markFailed = function (id, reason) {
+    this.outbox = this.outbox.filter(function (o) { return o.id !== id; });
+    this.history.forEach(function (h) { if (h.id === id) { delete h.pending; h.error = reason; } });
+    var bubble = this.log.querySelector('[data-id="' + id + '"]');
+    if (bubble) {
+      var meta = bubble.querySelector(".meta");
+      if (meta) bubble.removeChild(meta);
+      bubble.classList.remove("pending");
+      bubble.classList.add("failed");
+      bubble.appendChild(el("span", { className: "error", role: "alert" }, reason));
+    }
+    this.announce(reason);
+    this.save();
+  };
+
   Widget.prototype.setPending = function (id, pending) {
     var bubble = this.log.querySelector('[data-id="' + id + '"]');
     if (!bubble) return;
@@ -523,6 +552,25 @@
       if (self.inFlight !== next.id) return;
       self.inFlight = null;
       self.showTyping(false);
+      var refused = result && typeof result === "object" && result.ok === false ? result.error : null;
+      if (refused === "rate_limited") {
+        // Too many messages a minute: say so, keep it queued, send it when the server allows.
+        var seconds = Math.min(60, Math.max(1, Math.ceil(Number(result.retry_after) || 5)));
+        self.setPending(next.id, true);
+        var note = self.t.rateLimited.replace("{seconds}", seconds);
+        self.setStatus(note);
+        window.setTimeout(function () {
+          if (self.status.textContent === note) self.setStatus("");
+          self.flush();
+        }, seconds * 1000);
+        return;
+      }
+      if (refused) {
+        self.markFailed(next.id, refused === "too_long"
+          ? self.t.tooLongServer.replace("{max}", String(result.max_chars || MAX_MESSAGE)) : self.t.notSent);
+        self.flush();
+        return;
+      }
       // No acknowledgement in time, or the server could not handle it ({ok: false}, e.g. its
       // lock store was down): keep it queued and send it again.
       if ((err && typeof err === "object" && err instanceof Error) ||
