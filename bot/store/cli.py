@@ -316,6 +316,10 @@ def cmd_forget(args) -> int:
           f"({', '.join(report.stories) or 'none'}), {report.messages} message(s), "
           f"{report.tracker_events} tracker event(s), {report.outbox_snapshots} outbox snapshot(s) "
           f"of {len(report.conversations)} conversation(s); audit entry {report.audit_id}")
+    if report.audit_scrubbed:
+        print(f"{report.audit_scrubbed} earlier audit entr{'y' if report.audit_scrubbed == 1 else 'ies'} no longer name the customer")
+    for item in report.not_reached:
+        print(f"not reached: {item}")
     if report.tracker_error and report.conversations:
         print(f"warning: tracker store not cleaned: {report.tracker_error}", file=sys.stderr)
         return 1

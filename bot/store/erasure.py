@@ -11,15 +11,19 @@ notes and aspects (cascade), the sender's events in Rasa's tracker store, and pe
 snapshots. forget(contact=E-MAIL OR PHONE): the stories whose stored contact is that address
 or number (e-mail case-insensitive; phone numbers normalised to E.164, Dutch numbers
 accepted as 06…), or whose customer text contains it, and then everything of their senders
-as above. An audit entry records what was removed; it holds a SHA-256 of the contact, never
-the contact itself.
+as above. An audit entry records what was removed; its target is a keyed hash (HMAC-SHA256,
+bot.store.keyed, key outside the database) of the conversation id or contact, never the value.
+Earlier audit entries that hold one of the customer's identifiers (the sender id, the contact,
+a phone number or e-mail address in a search query or an old erase target) are scrubbed: the
+identifier is replaced by its keyed hash or a marker. ForgetReport.not_reached says what
+erasure cannot reach (exports already written aside, logs): docs/review.md, "Erasure".
 
 purge(older_than): stories that started before now − age (cascade), and tracker events
 older than that (unless include_tracker=False); audited.
 """
 from __future__ import annotations
 
-import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -28,11 +32,12 @@ from typing import Optional
 
 import phonenumbers
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.store.audit import audit
-from bot.store.models import Message, Story, utcnow
+from bot.store.keyed import keyed_hash
+from bot.store.models import AuditEntry, Message, Story, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +103,105 @@ class ForgetReport:
     outbox_snapshots: int = 0
     tracker_error: Optional[str] = None
     audit_id: Optional[int] = None
+    audit_scrubbed: int = 0  # earlier audit entries from which an identifier was removed
+    not_reached: list = field(default_factory=list)  # what erasure cannot reach, in words
+
+
+def _phone_e164(text: str) -> Optional[str]:
+    try:
+        number = phonenumbers.parse(text, "NL")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if phonenumbers.is_possible_number(number) else None
+
+
+def _identifiers(conversations: list, contacts: list) -> tuple:
+    """(exact strings, normalised e-mail addresses and E.164 numbers) that identify the customer:
+    sender ids, their contacts, and the phone number inside a WhatsApp/SMS sender id."""
+    exact = {c for c in conversations if c and len(c) >= 8}  # shorter ids: only as a whole target
+    normalised = set()
+    for value in list(conversations) + list(contacts):
+        if not value:
+            continue
+        if "@" in value and "." in value:
+            normalised.add(value.lower())
+        tail = value.rsplit(":", 1)[-1]
+        e164 = _phone_e164(tail) if sum(ch.isdigit() for ch in tail) >= 8 else None
+        if e164:
+            normalised.add(e164)
+    return exact, normalised
+
+
+def _mentions(text: str, exact: set, normalised: set) -> bool:
+    from bot.store.redact import find_pii
+
+    if any(x in text for x in exact):
+        return True
+    lowered = text.lower()
+    if any(v in lowered for v in normalised if "@" in v):
+        return True
+    for span in find_pii(text):
+        if span.kind == "phone" and _phone_e164(text[span.start:span.end]) in normalised:
+            return True
+    digits = "".join(ch if ch.isdigit() or ch == "+" else " " for ch in text).split()
+    return any(_phone_e164(d) in normalised for d in digits if len(d) >= 9)
+
+
+def _scrub(value, exact: set, normalised: set):
+    from bot.store.redact import redact_text
+
+    if isinstance(value, str):
+        if not _mentions(value, exact, normalised):
+            return value
+        for x in sorted(exact, key=len, reverse=True):
+            value = value.replace(x, "hmac:" + keyed_hash(x, "conversation"))
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _scrub(v, exact, normalised) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, exact, normalised) for v in value]
+    return value
+
+
+def _scrub_audit(session, conversations: list, contacts: list) -> int:
+    """Remove the customer's identifiers from earlier audit entries (targets and details)."""
+    exact, normalised = _identifiers(conversations, contacts)
+    a = AuditEntry.__table__
+    scrubbed = 0
+    short = [c for c in conversations if c and c not in exact]
+    for i in range(0, len(short), 500):
+        for row in session.execute(select(a.c.id, a.c.target).where(
+                a.c.target.in_([f"conversation:{c}" for c in short[i:i + 500]]))).all():
+            hashed = "conversation:hmac:" + keyed_hash(row.target.split(":", 1)[1], "conversation")
+            session.execute(a.update().where(a.c.id == row.id).values(target=hashed))
+            scrubbed += 1
+    if not exact and not normalised:
+        return scrubbed
+    needles = set(exact) | {v for v in normalised if "@" in v} | {v[-4:] for v in normalised if "@" not in v}
+    text_of = func.lower(func.coalesce(a.c.target, "") + " " + cast(a.c.detail, Text))
+    needle_list = sorted(needles)
+    for i in range(0, len(needle_list), 50):
+        cond = or_(*[text_of.contains(n.lower(), autoescape=True) for n in needle_list[i:i + 50]])
+        for row in session.execute(select(a.c.id, a.c.target, a.c.detail).where(cond)).all():
+            target = _scrub(row.target, exact, normalised)
+            detail = _scrub(row.detail, exact, normalised)
+            if target != row.target or detail != row.detail:
+                session.execute(a.update().where(a.c.id == row.id).values(target=target, detail=detail))
+                scrubbed += 1
+    return scrubbed
+
+
+def _not_reached(session, since: Optional[datetime]) -> list:
+    notes = ["files written aside (downloads and `gehoor stories export --output`) cannot be reached: "
+             "see the audit log's export entries", "log files and database backups are not touched"]
+    if since is not None:
+        a = AuditEntry.__table__
+        rows = session.execute(select(a.c.detail).where(a.c.action == "export", a.c.at >= since)).all()
+        unredacted = sum(1 for (d,) in rows if isinstance(d, dict) and d.get("redacted") is False)
+        if unredacted:
+            notes.insert(0, f"{unredacted} unredacted export(s) were made since this customer's first story "
+                            f"({since:%Y-%m-%d}); their files may still hold the customer's data")
+    return notes
 
 
 def _delete_stories(session, story_ids: list) -> int:
@@ -135,19 +239,22 @@ def forget(
     with factory() as session:
         if conversation:
             conversations = {conversation}
-            target = f"conversation:{conversation}"
+            target = "conversation:hmac:" + keyed_hash(conversation, "conversation")
         else:
             kind, value, variants = normalize_contact(contact)
             cond = [func.lower(s.c.contact) == value] if kind == "email" else [s.c.contact.in_(variants)]
             cond += [func.lower(s.c.customer_text).contains(v.lower(), autoescape=True) for v in variants if len(v) >= 6]
             conversations = {r[0] for r in session.execute(select(s.c.conversation_id).where(or_(*cond)))}
-            target = "contact:sha256:" + hashlib.sha256(value.encode()).hexdigest()[:16]
+            target = "contact:hmac:" + keyed_hash(value, "contact")
         conv_list = sorted(conversations)
         rows = []
         for i in range(0, len(conv_list), 500):
             rows += session.execute(
-                select(s.c.id, s.c.reference).where(s.c.conversation_id.in_(conv_list[i:i + 500])).order_by(s.c.id)
+                select(s.c.id, s.c.reference, s.c.contact, s.c.started_at)
+                .where(s.c.conversation_id.in_(conv_list[i:i + 500])).order_by(s.c.id)
             ).all()
+        contacts = sorted({r.contact for r in rows if r.contact} | ({value} if contact else set()))
+        first_started = min((r.started_at for r in rows), default=None)
         report.stories = [r.reference for r in rows]
         report.conversations = conv_list
         report.messages = _delete_stories(session, [r.id for r in rows])
@@ -165,6 +272,8 @@ def forget(
             tracker_events=report.tracker_events, outbox_snapshots=report.outbox_snapshots,
             tracker_error=report.tracker_error,
         )
+        report.audit_scrubbed = _scrub_audit(session, conv_list, contacts)
+        report.not_reached = _not_reached(session, first_started)
         session.commit()
         report.audit_id = entry.id
     return report

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from bot.store.capture import snapshot_from_events
 from bot.store.erasure import forget, normalize_contact, parse_age, purge
+from bot.store.keyed import keyed_hash
 from bot.store.models import AuditEntry, Message, Note, Story, StoryAspect, StoryTag
 from store_helpers import T0, Conversation, count_events, write_rasa_events
 
@@ -51,7 +52,7 @@ def test_forget_conversation_removes_everything(store):
     assert count_events(store.tracker_url, "victim") == 0 and count_events(store.tracker_url, "other") > 0
     with store.session() as s:
         entry = s.get(AuditEntry, report.audit_id)
-        assert entry.action == "erase" and entry.target == "conversation:victim"
+        assert entry.action == "erase" and entry.target == "conversation:hmac:" + keyed_hash("victim", "conversation")
         assert sorted(entry.detail["stories"]) == sorted(report.stories)
 
 
