@@ -203,6 +203,13 @@ class ActionHandoff(SpeakingAction):
         return events
 
 
+def media_without_text(tracker: Tracker) -> bool:
+    """A photo, sticker, voice note, location or file without text: the channels send it as
+    ``/nlu_fallback{"received": ...}`` with ``media``/``location`` metadata (docs/channels.md)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return is_injection(latest_text(tracker)) and bool(metadata.get("media") or metadata.get("location"))
+
+
 class ActionClarify(SpeakingAction):
     """Gibberish or an empty message: one gentle clarification, then move on."""
 
@@ -210,6 +217,9 @@ class ActionClarify(SpeakingAction):
         return "action_clarify"
 
     def respond(self, dispatcher, tracker, language):
+        if media_without_text(tracker):  # never an answer, however often it comes
+            say(dispatcher, "text_only", language, variant=turn_index(tracker))
+            return []
         requested = tracker.get_slot("requested_slot")
         if requested and tracker.get_slot("clarified_slot") != requested:
             say(dispatcher, "clarify", language, variant=turn_index(tracker))

@@ -4,8 +4,9 @@ Every webhook channel gets the same guards (see docs/channels.md, "Security"):
 
 * a body-size limit (``GEHOOR_CHANNEL_MAX_BODY_BYTES``, default 64 KB) → 413;
 * a platform signature / secret check in constant time → 403, nothing stored;
-* replay protection: a bounded cache of message ids already seen → 409, and,
-  where the platform signs a timestamp, a time window → 403;
+* replay protection: a bounded cache of message ids already seen, and, where the platform
+  signs a timestamp, a time window → 403. A platform's retry of a message already handled
+  is acknowledged (200/204, so the platform stops retrying) and not handled again;
 * malformed JSON → 400, unknown event types → 400;
 * sender ids namespaced per channel ("messenger:<psid>", "telegram:<chat id>") so
   the same person on two channels has two separate stories.
@@ -22,7 +23,8 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from typing import Any, Dict, Mapping, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -194,3 +196,76 @@ def split_text(text: str, limit: int) -> list[str]:
     if text:
         parts.append(text)
     return parts
+
+
+# --- messages without text: photos, stickers, voice notes, locations, files ---------------
+
+
+@dataclass(frozen=True)
+class Media:
+    """One non-text part of a customer's message, with the platform's id for it
+    (``{"url": ...}`` on Messenger, ``{"file_id": ...}`` on Telegram, ``{"sticker_id": ...}``)."""
+
+    kind: str  # "photo", "sticker", "like", "voice note", "audio", "video", "file", "location", ...
+    ids: Dict[str, Any] = field(default_factory=dict)
+
+    def as_metadata(self) -> Dict[str, Any]:
+        return {"kind": self.kind, **self.ids}
+
+
+def media_text(items: Sequence[Media]) -> str:
+    """The text Rasa gets for a message that has no text: Rasa's ``nlu_fallback`` naming what came.
+
+    ``/nlu_fallback{"received": "photo", "file_id": "AgAC..."}``: the intent is fixed (NLU
+    would guess at a description such as "[photo]", and could read it as "stop"); the form
+    never takes a text starting with "/" as an answer, the listening analysis skips it, and
+    action_clarify tells the customer that the bot reads text. The text is what the
+    transcript shows, so staff see what was sent and find it by its id (Twilio does the same).
+    """
+    described: Dict[str, Any] = {"received": ", ".join(item.kind for item in items) or "empty message"}
+    for item in items:
+        for key, value in item.ids.items():
+            described.setdefault(key, []).append(value)
+    for key, value in list(described.items()):
+        if isinstance(value, list) and len(value) == 1:
+            described[key] = value[0]
+    return "/nlu_fallback" + json.dumps(described, ensure_ascii=False)
+
+
+def media_metadata(items: Iterable[Media]) -> Dict[str, Any]:
+    """``{"media": [{"kind": "photo", "file_id": ...}]}`` for the user message's metadata."""
+    media = [item.as_metadata() for item in items]
+    return {"media": media} if media else {}
+
+
+def text_or_media(text: Optional[str], items: Sequence[Media]) -> Optional[str]:
+    """The message's own text (a caption counts) when it has any, else the media text; None
+    when there is neither (nothing a customer sent)."""
+    if isinstance(text, str) and text.strip():
+        return text
+    if items:
+        return media_text(items)
+    return None
+
+
+
+# --- messages recorded without an answer (edits) ---------------------------------------------
+
+
+class NotReady(RuntimeError):
+    """Rasa's agent cannot record a message yet (no model loaded): answer 503 so the platform retries."""
+
+
+async def record_without_answer(request: Request, message: Any) -> None:
+    """Add a customer message to its conversation without the bot answering it, e.g. an edit
+    of an earlier message: the dialogue does not move (no slot is filled, no question asked).
+
+    Rasa's own ``Agent.log_message`` under the conversation's lock, as Rasa's HTTP API
+    (``POST /conversations/<id>/messages``) does. The story store sees it with the next turn
+    (or ``gehoor stories reconcile``), like every event the action server has not seen yet.
+    """
+    agent = getattr(request.app.ctx, "agent", None)
+    if agent is None or not agent.is_ready():
+        raise NotReady("Rasa has no agent ready to record the message")
+    async with agent.lock_store.lock(message.sender_id):
+        await agent.log_message(message)

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 import aiohttp
@@ -43,6 +44,54 @@ MAX_QUICK_REPLIES = 13
 MAX_QUICK_REPLY_TITLE = 20
 MAX_PAYLOAD = 1000
 IGNORED_EVENTS = ("delivery", "read", "reaction", "optin", "referral", "account_linking", "policy_enforcement")
+# The payload the page's Get Started button sends (Messenger Profile API, docs/channels.md).
+GET_STARTED_PAYLOADS = ("GET_STARTED",)
+# Messenger's like (thumbs-up) button sends one of these stickers (small, medium, large).
+LIKE_STICKER_IDS = (369239263222822, 369239343222814, 369239383222810)
+# Attachment types as the transcript names them.
+ATTACHMENT_KINDS = {"image": "photo", "audio": "voice note", "video": "video", "file": "file",
+                    "location": "location", "fallback": "link"}
+
+
+@dataclass
+class Inbound:
+    """One messaging event: ``message`` (answered), ``edit`` (recorded, not answered),
+    ``ignored`` (known, nothing to do) or ``unknown``. ``key`` is the id retries repeat."""
+
+    kind: str
+    text: Optional[str] = None
+    key: Optional[str] = None
+    metadata: Dict[str, Any] = field(default_factory=dict)
+
+
+def _whole_number(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def attachments_as_media(message: Dict[str, Any]) -> List[common.Media]:
+    """A message's attachments with their URL; a sticker (the like button too) once, by its id,
+    though Meta sends it as an "image" and, since 2026, also as a "sticker" attachment.
+    Coordinates of a shared location are not kept: feedback does not need them."""
+    attachments = [a for a in message.get("attachments") or [] if isinstance(a, dict)]
+    sticker_id = message.get("sticker_id")
+    for attachment in attachments:
+        sticker_id = sticker_id or (attachment.get("payload") or {}).get("sticker_id")
+    media: List[common.Media] = []
+    if sticker_id:
+        kind = "like" if _whole_number(sticker_id) in LIKE_STICKER_IDS else "sticker"
+        media.append(common.Media(kind, {"sticker_id": sticker_id}))
+    for attachment in attachments:
+        payload = attachment.get("payload") if isinstance(attachment.get("payload"), dict) else {}
+        kind = str(attachment.get("type") or "attachment")
+        if sticker_id and (kind == "sticker" or payload.get("sticker_id")):
+            continue
+        kind = ATTACHMENT_KINDS.get(kind, kind)
+        url = payload.get("url") if kind != "location" else None
+        media.append(common.Media(kind, {"url": url} if isinstance(url, str) and url else {}))
+    return media
 
 
 class MessengerOutput(OutputChannel):
@@ -157,32 +206,41 @@ class MessengerInput(InputChannel):
         return common.constant_time_equals(expected, header.strip())
 
     @staticmethod
-    def _classify(event: Dict[str, Any]) -> tuple[str, Optional[str], Optional[str]]:
-        """(kind, text, message id) of one ``messaging`` event.
-
-        kind: ``message`` (has text), ``ignored`` (known, nothing to answer) or ``unknown``.
-        """
+    def _classify(event: Dict[str, Any]) -> "Inbound":
+        """What one ``messaging`` event is: a message to answer, an edit to record, or nothing."""
         message = event.get("message")
         if isinstance(message, dict):
+            mid = message.get("mid")
             if message.get("is_echo"):
-                return "ignored", None, message.get("mid")
+                return Inbound("ignored", key=mid)
             quick_reply = message.get("quick_reply")
             if isinstance(quick_reply, dict) and isinstance(quick_reply.get("payload"), str):
-                return "message", quick_reply["payload"], message.get("mid")
-            if isinstance(message.get("text"), str):
-                return "message", message["text"], message.get("mid")
-            if message.get("attachments") or message.get("sticker_id"):
-                return "ignored", None, message.get("mid")  # photos, stickers, locations: text only
-            return "unknown", None, message.get("mid")
+                return Inbound("message", quick_reply["payload"], mid)
+            media = attachments_as_media(message)
+            text = common.text_or_media(message.get("text") if isinstance(message.get("text"), str) else None, media)
+            if text is None:
+                return Inbound("unknown", key=mid)
+            return Inbound("message", text, mid, common.media_metadata(media))
+        edit = event.get("message_edit")
+        if isinstance(edit, dict):
+            if not isinstance(edit.get("text"), str) or not edit.get("mid"):
+                return Inbound("unknown")
+            extra = {"edit_of": edit["mid"], "num_edit": _whole_number(edit.get("num_edit"))}
+            return Inbound("edit", edit["text"], f"edit:{edit['mid']}:{extra['num_edit']}", extra)
         postback = event.get("postback")
         if isinstance(postback, dict):
-            text = postback.get("payload") or postback.get("title")
+            payload = postback.get("payload")
+            if payload in GET_STARTED_PAYLOADS:
+                # A greeting, never an answer: at the start it opens the conversation, in the
+                # middle the open question is asked again (docs/channels.md).
+                return Inbound("message", "/greet", postback.get("mid"), {"postback": payload})
+            text = payload or postback.get("title")
             if isinstance(text, str):
-                return "message", text, postback.get("mid")
-            return "unknown", None, None
+                return Inbound("message", text, postback.get("mid"))
+            return Inbound("unknown")
         if any(key in event for key in IGNORED_EVENTS):
-            return "ignored", None, None
-        return "unknown", None, None
+            return Inbound("ignored")
+        return Inbound("unknown")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         if self.missing:
@@ -216,7 +274,7 @@ class MessengerInput(InputChannel):
                 return common.reject(CHANNEL, 400, f"unknown webhook object {data.get('object')!r}", request)
 
             # Validate everything first, so a bad request stores nothing.
-            to_handle: List[tuple[str, str, Dict[str, Any]]] = []
+            to_handle: List[tuple[str, Inbound, Dict[str, Any]]] = []
             known = duplicates = stale = 0
             now_ms = time.time() * 1000
             for entry in data["entry"]:
@@ -228,11 +286,11 @@ class MessengerInput(InputChannel):
                 for event in entry.get("messaging", []):
                     if not isinstance(event, dict):
                         return common.reject(CHANNEL, 400, "malformed messaging event", request)
-                    kind, text, mid = self._classify(event)
-                    if kind == "unknown":
+                    inbound = self._classify(event)
+                    if inbound.kind == "unknown":
                         continue
                     known += 1
-                    if kind == "ignored":
+                    if inbound.kind == "ignored":
                         continue
                     psid = (event.get("sender") or {}).get("id")
                     if not psid:
@@ -241,32 +299,48 @@ class MessengerInput(InputChannel):
                     if isinstance(timestamp, (int, float)) and now_ms - timestamp > self.replay_window_seconds * 1000:
                         stale += 1
                         continue
-                    key = mid or f"{psid}:{timestamp}:{text}"
+                    key = inbound.key or f"{psid}:{timestamp}:{inbound.text}"
                     if key in self.seen or any(k == key for k, _, _ in to_handle):
                         duplicates += 1
                         continue
-                    metadata = {"page_id": entry.get("id"), "message_id": mid}
-                    to_handle.append((key, text, {"psid": str(psid), "metadata": metadata}))
+                    metadata = {"page_id": entry.get("id")}
+                    if inbound.kind == "message":
+                        metadata["message_id"] = inbound.key
+                    metadata.update(inbound.metadata)
+                    to_handle.append((key, inbound, {"psid": str(psid), "metadata": metadata}))
 
             if known == 0:
                 return common.reject(CHANNEL, 400, "no supported messaging event in request", request)
             if not to_handle and stale:
                 return common.reject(CHANNEL, 403, "event timestamp outside the replay window", request)
-            if not to_handle and duplicates:
-                return common.reject(CHANNEL, 409, "replayed message id (already handled)", request)
+            if duplicates:
+                # Meta's retry of a delivery it thought failed: 200 stops the retries; each
+                # message is answered once (a 4xx would only make Meta retry again).
+                logger.info("messenger: %d message(s) already handled; acknowledged, not answered again", duplicates)
 
+            # Claimed before the first await: a retry arriving while these are answered is a
+            # duplicate. What was not handled because of an error is released for the retry.
+            pending = [key for key, _, _ in to_handle if not self.seen.seen(key)]
             output = self.get_output_channel()
-            for key, text, info in to_handle:
-                self.seen.seen(key)
-                await on_new_message(
-                    UserMessage(
-                        text,
+            try:
+                for key, inbound, info in to_handle:
+                    message = UserMessage(
+                        inbound.text,
                         output,
                         common.namespaced(CHANNEL, info["psid"]),
                         input_channel=CHANNEL,
                         metadata=info["metadata"],
                     )
-                )
+                    if inbound.kind == "edit":
+                        await common.record_without_answer(request, message)
+                    else:
+                        await on_new_message(message)
+                    pending.remove(key)
+            except common.NotReady as exc:
+                return common.reject(CHANNEL, 503, str(exc), request)
+            finally:
+                for key in pending:
+                    self.seen.forget(key)
             return response.text("EVENT_RECEIVED")
 
         return webhook

@@ -1,8 +1,10 @@
 """Test kit for the channel tests: a real Sanic server on loopback running one Rasa
 ``InputChannel`` blueprint (mounted the way ``rasa.core.channels.channel.register``
 mounts it), a fake ``on_new_message`` that records the ``UserMessage``s and answers
-through the channel's output, and fake platform APIs (aiohttp servers on loopback)
-that record every request they get.
+through the channel's output, a stand-in for Rasa's agent at ``app.ctx.agent`` (messages
+recorded without an answer, e.g. edits, go to its ``log_message`` under Rasa's real
+in-memory lock store), and fake platform APIs (aiohttp servers on loopback) that record
+every request they get.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.lock_store import InMemoryLockStore
 from sanic import Sanic
 
 from bot.ops.ports import free_port  # noqa: F401  (also imported from here by channel tests)
@@ -32,6 +35,7 @@ class Bot:
 
     reply: Optional[Dict[str, Any]] = None
     messages: List[UserMessage] = field(default_factory=list)
+    logged: List[UserMessage] = field(default_factory=list)  # recorded without an answer
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __call__(self, message: UserMessage) -> None:
@@ -48,6 +52,20 @@ class Bot:
         await asyncio.wait_for(_wait(), timeout)
 
 
+class RecordingAgent:
+    """What a channel uses of Rasa's ``Agent`` to record a message without an answer."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self.lock_store = InMemoryLockStore()
+
+    def is_ready(self) -> bool:
+        return True
+
+    async def log_message(self, message: UserMessage) -> None:
+        self.bot.logged.append(message)
+
+
 class ChannelServer:
     def __init__(self, channel: InputChannel, bot: Bot) -> None:
         self.channel = channel
@@ -62,6 +80,7 @@ class ChannelServer:
         Sanic.test_mode = True
         app = Sanic(f"gehoor_channel_test_{uuid.uuid4().hex}")
         app.config.ACCESS_LOG = False
+        app.ctx.agent = RecordingAgent(self.bot)
         app.blueprint(self.channel.blueprint(self.bot), url_prefix=f"/webhooks/{self.channel.url_prefix()}")
         self._server = await app.create_server(
             host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False

@@ -160,16 +160,16 @@ async def test_signed_with_another_secret_is_rejected(serve, fake_api):
     assert bot.messages == []
 
 
-async def test_replayed_message_is_rejected(serve, fake_api, caplog):
+async def test_replayed_message_is_acknowledged_and_not_handled_again(serve, fake_api, caplog):
     api = await fake_api({})
     bot = Bot(reply={"text": "Dank je."})
     server = await serve(channel(api.url), bot)
     body = text_event("Hoi", mid="m_replay")
     assert (await post(server, body))[0] == 200
-    with caplog.at_level(logging.WARNING, logger="gehoor.channels"):
-        assert (await post(server, body))[0] == 409
+    with caplog.at_level(logging.INFO, logger="gehoor.channels"):
+        assert (await post(server, body))[0] == 200  # 2xx: Meta stops retrying
     assert len(bot.messages) == 1 and len(api.requests) == 1
-    assert any("replayed" in r.message for r in caplog.records)
+    assert any("already handled" in r.message for r in caplog.records)
 
 
 async def test_event_outside_the_replay_window_is_rejected(serve, fake_api):
