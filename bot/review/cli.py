@@ -10,10 +10,19 @@
 """
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 
-from bot.store.models import ROLES
+
+
+def _role_name(text: str) -> str:
+    """argparse type for a role; the store (SQLAlchemy) is imported only when a command runs."""
+    from bot.store.models import ROLES
+
+    if text not in ROLES:
+        raise argparse.ArgumentTypeError(f"invalid role {text!r} (choose from {', '.join(ROLES)})")
+    return text
 
 
 def _session():
@@ -140,7 +149,7 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("add", help="add a staff account (asks for the password twice)")
     p.add_argument("email")
-    p.add_argument("--role", choices=ROLES, default="viewer", help="viewer (default), reviewer or admin")
+    p.add_argument("--role", type=_role_name, default="viewer", help="viewer (default), reviewer or admin")
     p.add_argument("--generate", action="store_true", help="generate a password and print it once")
     p.set_defaults(func=_add)
 
@@ -153,7 +162,7 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("role", help="change a staff member's role")
     p.add_argument("email")
-    p.add_argument("role", choices=ROLES)
+    p.add_argument("role", type=_role_name, help="viewer, reviewer or admin")
     p.set_defaults(func=_role)
 
     p = sub.add_parser("passwd", help="set a new password (asks twice, or --generate)")

@@ -148,9 +148,9 @@ def _store():
 
 
 def _run(fn):
-    from sqlalchemy.exc import OperationalError, InterfaceError
-
     def wrapper(args):
+        from sqlalchemy.exc import InterfaceError, OperationalError  # when the command runs, not at registration
+
         try:
             return fn(args)
         except BrokenPipeError:  # e.g. `gehoor stories export ... | head`
