@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from . import catalogue
+from . import reflection as reflection_mod
 from .analysis import MessageAnalysis, analyze_cached
 from .lexicon import aspect_label, resources
 from .nlp import LANGUAGES, fold, get_nlp
@@ -48,7 +49,10 @@ def _thing_phrase(a: MessageAnalysis, mention, lang: str) -> str:
         if w in dets:
             middle = [p for p in prev[i + 1:]]
             if all(p.isalpha() for p in middle):
-                return " ".join([dets[w]] + [m.lower() for m in middle] + [phrase])
+                det = dets[w]
+                if det == "de" and not middle and fold(phrase) in resources().nl_het_words:
+                    det = "het"  # "jullie personeel" -> "het personeel"
+                return " ".join([det] + [m.lower() for m in middle] + [phrase])
             break
     if lang == "en":
         return "the " + phrase
@@ -151,58 +155,92 @@ def _mentions_repeat(text: str, a: MessageAnalysis) -> bool:
     return any(fold(term) in low for term in a.repeat_terms)
 
 
-def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered: str | None = None) -> str:
+def _trimmed_fragment(frag: str, lang: str) -> str:
+    """A follow-up answer without softeners ("dat ze gewoon terugbellen" -> "dat ze terugbellen")."""
+    return reflection_mod._drop_words(frag, lang)
+
+
+def _feeling_already_said(word: str, a: MessageAnalysis, said: str) -> bool:
+    low = fold(said)
+    return fold(word)[:6] in low or any(fold(m.text)[:6] in low for m in a.emotions)
+
+
+def _fallback(a: MessageAnalysis, lang: str, turn: int, band: str | None, wish: bool, felt) -> str:
+    """No core could be said short and true: name the thing (never the insult), the repeat,
+    or a short quote of a one- to three-word answer."""
+    clause = reflection_mod.weighty_thing_clause(a, lang, band)
+    source = clause.analysis if clause is not None else a
+    want = "negative" if source.sentiment < -0.1 and not wish else None
+    thing = choose_thing(source, lang, want) or choose_thing(a, lang, want)
+    repeat_said = a.repeat_contact and a.sentiment_label != "positive"
+    insulting = a.abuse or any(reflection_mod.is_insult(w, lang) for w in WORD.findall(a.text))
+    if thing and insulting and not wish:
+        return catalogue.text("ack_letdown", lang, turn, thing=thing, Thing=cap(thing))
+    if repeat_said:
+        if thing:
+            return catalogue.text("ack_repeat_thing", lang, turn, thing=thing, Thing=cap(thing))
+        return catalogue.text("ack_repeat", lang, turn)
+    if thing:
+        label = "positive" if source.sentiment > 0.1 else ("negative" if source.sentiment < -0.1 else "")
+        key = "ack_thing" if wish or not label else f"ack_thing_{label}"
+        return catalogue.text(key, lang, turn, thing=thing, Thing=cap(thing))
+    if insulting:
+        return ""  # nothing of theirs to say back without repeating the insult
+    if a.vague and a.word_count <= 3 and not a.gibberish and not a.done_signal and not felt \
+            and not bare_yes_no(a.text) and a.text.strip():
+        return catalogue.text("ack_vague", lang, turn, quote=quote(a.text), Quote=cap(quote(a.text)))
+    if a.word_count >= 2 and not a.gibberish and not a.done_signal and not felt and not bare_yes_no(a.text):
+        return catalogue.text("ack_quote", lang, turn, quote=quote(a.text, 6))
+    return ""
+
+
+def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered: str | None = None,
+                         band: str | None = None) -> str:
     """A short acknowledgement built from this customer's own words (may be empty).
 
-    ``answered`` is the dimension the text answers; an answer about a wish or a
-    priority ("dat ze sneller reageren op de chat") is not an evaluation, so it gets a
-    neutral acknowledgement instead of "good to hear" / "didn't sit right".
+    ``answered`` is the dimension the text answers: an answer to a follow-up is tied to
+    the story ("Je verwachtte dat het snel ging, en dat liep anders.") rather than read
+    back, and a wish is not an evaluation. ``band`` (detractor, passive, promoter) decides
+    which part of a mixed story weighs. See docs/listening.md ("Acknowledgements").
     """
     lang = language if language in LANGUAGES else "nl"
-    parts: list[str] = []
     if a.dont_know:
         return catalogue.text("ack_dont_know", lang, turn)
     wish = answered in WISH_DIMENSIONS
-    pos = None if wish else choose_thing(a, lang, "positive")
-    neg = choose_thing(a, lang, "negative") if pos else None
     felt = feeling(a, lang)
-    if pos and neg and pos != neg and any(m.sentiment < -0.1 for m in a.aspects):
-        parts.append(catalogue.text("ack_mixed", lang, turn, pos_thing=pos, neg_thing=neg,
-                                    Pos_thing=cap(pos)))
-    else:
-        want = "negative" if a.sentiment_label in ("negative", "mixed") and not wish else None
-        thing = choose_thing(a, lang, want)
-        reflected = reflection(a, lang)
-        repeat_said = a.repeat_contact and a.sentiment_label != "positive"
-        frag = fragment(a, lang) if answered in ANSWER_FRAGMENT_DIMENSIONS else None
+    said = ""
+    frag = fragment(a, lang) if answered in ANSWER_FRAGMENT_DIMENSIONS else None
+    frag = _trimmed_fragment(frag, lang) if frag else None
+    if frag and len(frag.split()) <= 9:
         frame = answered
-        if frag and answered == "impact" and wish_like(frag, lang):
+        if answered == "impact" and wish_like(frag, lang):
             frame = "expectation"  # "what did it mean for you?" - "that they just tell me"
-        if reflected and (not repeat_said or _mentions_repeat(reflected, a)):
-            parts.append(catalogue.text("ack_reflect", lang, turn, text=reflected, Text=cap(reflected)))
-        elif repeat_said:
-            if thing:
-                parts.append(catalogue.text("ack_repeat_thing", lang, turn, thing=thing, Thing=cap(thing)))
+        if frame == "expectation" and band == "detractor":
+            frame = "expectation_unmet"
+        said = catalogue.text(f"ack_followup.{frame}", lang, turn, text=frag, Text=cap(frag))
+    if not said:
+        core = reflection_mod.core_of(a, lang, band)
+        if core is not None:
+            text, claim, clause = core
+            repeat_said = a.repeat_contact and a.sentiment_label != "positive"
+            others = [c for c in reflection_mod.clauses(a.text, lang)
+                      if c is not clause and c.analysis.sentiment > 0.1]
+            pos = choose_thing(others[0].analysis, lang, "positive") if others and clause.analysis.sentiment < -0.1 else None
+            if claim:
+                said = catalogue.text("ack_claim", lang, turn, text=text, Text=cap(text))
+            elif pos and fold(pos) not in fold(text):
+                said = catalogue.text("ack_mixed_core", lang, turn, text=text, pos_thing=pos, Pos_thing=cap(pos))
+            elif repeat_said and not _mentions_repeat(text, a):
+                said = catalogue.text("ack_core_again", lang, turn, text=text, Text=cap(text))
             else:
-                parts.append(catalogue.text("ack_repeat", lang, turn))
-        elif frag:
-            parts.append(catalogue.text(f"ack_answer.{frame}", lang, turn, text=frag))
-        elif thing:
-            key = "ack_thing" if wish else {
-                "negative": "ack_thing_negative", "positive": "ack_thing_positive"}.get(
-                a.sentiment_label, "ack_thing")
-            parts.append(catalogue.text(key, lang, turn, thing=thing, Thing=cap(thing)))
-        elif a.vague and a.word_count <= 3 and not a.gibberish and not a.done_signal and not felt \
-                and not bare_yes_no(a.text) and a.text.strip():
-            parts.append(catalogue.text("ack_vague", lang, turn, quote=quote(a.text),
-                                        Quote=cap(quote(a.text))))
-        elif a.word_count >= 2 and not a.gibberish and not a.done_signal and not felt \
-                and not bare_yes_no(a.text):
-            parts.append(catalogue.text("ack_quote", lang, turn, quote=quote(a.text)))
-    if felt:
+                said = catalogue.text("ack_core", lang, turn, text=text, Text=cap(text))
+    if not said:
+        said = _fallback(a, lang, turn, band, wish, felt)
+    parts = [said] if said else []
+    if felt and not _feeling_already_said(felt[0], a, said):
         word, polarity = felt
         parts.append(catalogue.text(f"ack_feeling_{polarity}", lang, turn, feeling=word))
-    return " ".join(p for p in parts if p)
+    return " ".join(parts)
 
 
 def acknowledge(text: str, analysis: MessageAnalysis | None = None, language: str | None = None,

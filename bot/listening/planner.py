@@ -57,7 +57,8 @@ def compose_acknowledgement(state: ConversationState, last_text: str) -> str:
     lang = state_language(state)
     asked = asked_dimensions(state)
     answered = _answered_dimension(state, last_text, asked)
-    return acknowledge_analysis(analyze_cached(last_text or "", lang), lang, len(asked), answered)
+    return acknowledge_analysis(analyze_cached(last_text or "", lang), lang, len(asked), answered,
+                                state_band(state))
 
 
 def _bare_score(text: str) -> int | None:
@@ -88,7 +89,7 @@ def compose_followup(state: ConversationState, dimension: str, last_text: str, a
         ack = catalogue.text("ack_score", lang, turn, score=score)  # the score came after the story
     else:
         a = analyze_cached(last_text or "", lang)
-        ack = acknowledge_analysis(a, lang, turn, _answered_dimension(state, last_text, asked))
+        ack = acknowledge_analysis(a, lang, turn, _answered_dimension(state, last_text, asked), state_band(state))
     key = f"q_{dimension}"
     if dimension == "situation" and state_band(state) == "promoter":
         key = "q_situation_positive"

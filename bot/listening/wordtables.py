@@ -4,6 +4,7 @@
 - ``shifting.yml``      pronoun and verb shifting ("ik vertrouw" -> "je vertrouwt")
 - ``wording.yml``       how reflections and summaries are built (subjects, determiners, fillers)
 - ``confirmation.yml``  yes / no / correction in a reply to the summary
+- ``reflection.yml``    which part of a message weighs, and how to say its core
 
 ``GEHOOR_WORDTABLES_DIR`` points at a company's own copy of these files. Word lists may be
 written as one string of words separated by spaces, or as a YAML list; a YAML boolean
@@ -19,7 +20,7 @@ from typing import Any
 import yaml
 
 HERE = Path(__file__).resolve().parent
-NAMES = ("planning", "shifting", "wording", "confirmation")
+NAMES = ("planning", "shifting", "wording", "confirmation", "reflection")
 
 _lock = threading.Lock()
 _cache: dict[tuple[str | None, str], dict] = {}

@@ -13,7 +13,6 @@ While locked, even the right password is refused (and the attempt is not counted
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.review import settings
+from bot.review import sessions, settings
 from bot.store.models import ROLES, AuditEntry, StaffUser, utcnow
 
 HASHER = PasswordHasher()  # argon2id with argon2-cffi's defaults; tests may swap in a cheaper one
@@ -62,11 +61,19 @@ def hash_password(password: str) -> str:
     return HASHER.hash(password)
 
 
-def session_stamp(user: StaffUser) -> str:
-    """Changes whenever the password hash, the role or the disabled flag change: a session
-    cookie carrying an old stamp is no longer accepted."""
-    raw = f"{user.id}|{user.password_hash}|{user.role}|{user.disabled}".encode()
-    return hashlib.sha256(raw).hexdigest()[:24]
+def session_counts(db: Session) -> dict:
+    """user id -> number of open sessions (for the Staff page)."""
+    return sessions.active_counts(db)
+
+
+def end_sessions(db: Session, email: str, actor: str = "cli") -> int:
+    """An admin ends every session of a staff member (e.g. a lost laptop); returns how many."""
+    user = get_staff(db, email)
+    if user is None:
+        raise ValueError(f"no staff account {email}")
+    n = sessions.end_all(db, user.id, "admin")
+    audit(db, actor, "sessions_end", f"staff:{user.email}", sessions=n)
+    return n
 
 
 def audit(db: Session, actor: str, action: str, target: Optional[str] = None, **detail) -> None:
@@ -100,6 +107,7 @@ def remove_staff(db: Session, email: str, actor: str = "cli") -> None:
     user = get_staff(db, email)
     if user is None:
         raise ValueError(f"no staff account {email}")
+    sessions.end_all(db, user.id, "removed")
     db.delete(user)
     audit(db, actor, "staff_remove", f"staff:{user.email}")
 
@@ -110,6 +118,8 @@ def set_role(db: Session, email: str, role: str, actor: str = "cli") -> StaffUse
     if user is None:
         raise ValueError(f"no staff account {email}")
     old, user.role = user.role, role
+    if old != role:  # a session started under the old role ends
+        sessions.end_all(db, user.id, "role")
     audit(db, actor, "staff_role", f"staff:{user.email}", old=old, new=role)
     return user
 
@@ -119,16 +129,22 @@ def set_disabled(db: Session, email: str, disabled: bool, actor: str = "cli") ->
     if user is None:
         raise ValueError(f"no staff account {email}")
     user.disabled = bool(disabled)
+    if disabled:
+        sessions.end_all(db, user.id, "disabled")
     audit(db, actor, "staff_disable" if disabled else "staff_enable", f"staff:{user.email}")
     return user
 
 
-def set_password(db: Session, email: str, password: str, actor: str = "cli") -> StaffUser:
+def set_password(db: Session, email: str, password: str, actor: str = "cli",
+                 keep_token: Optional[str] = None) -> StaffUser:
+    """New password; every session of the account ends (but `keep_token`'s: the user's own,
+    when they change their password themselves)."""
     check_password(password)
     user = get_staff(db, email)
     if user is None:
         raise ValueError(f"no staff account {email}")
     user.password_hash = hash_password(password)
+    sessions.end_all(db, user.id, "password", keep_token=keep_token)
     audit(db, actor, "staff_password", f"staff:{user.email}")
     return user
 

@@ -19,10 +19,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from bot import config
-from bot.review import settings, storeapi
-from bot.review.accounts import session_stamp
+from bot.review import sessions, settings, storeapi
 from bot.review.queries import TTLCache
-from bot.store.models import StaffUser
 
 log = logging.getLogger("gehoor.review")
 HERE = Path(__file__).resolve().parent
@@ -105,10 +103,9 @@ def create_app(db_url: Optional[str] = None, testing: bool = False) -> Flask:
         g.user = None
         if request.endpoint == "static":
             return None
-        uid = session.get("uid")
-        if uid is not None:
-            user = db().get(StaffUser, uid)
-            if user is not None and not user.disabled and session.get("stamp") == session_stamp(user):
+        if session:  # the cookie holds a token of a server-side session (bot/review/sessions.py)
+            user = sessions.check(db(), session.get("sid"))
+            if user is not None:
                 g.user = Identity(user.id, user.email, user.role)
             else:
                 session.clear()
@@ -184,6 +181,24 @@ def db():
     if s is None:
         s = g.db = current_app.extensions["gehoor_sessions"]()
     return s
+
+
+def begin_session(user) -> None:
+    """Log `user` in: a new server-side session, its token in a fresh cookie."""
+    session.clear()
+    session.permanent = True
+    session["sid"] = sessions.start(db(), user, request.remote_addr)
+    db().commit()
+
+
+def end_session(reason: str = "logout") -> None:
+    sessions.end(db(), session.get("sid"), reason)
+    db().commit()
+    session.clear()
+
+
+def session_token():
+    return session.get("sid")
 
 
 def has_role(minimum: str) -> bool:

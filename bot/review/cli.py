@@ -27,11 +27,11 @@ def _role_name(text: str) -> str:
 
 def _session():
     from bot import config
-    from bot.review import storeapi
+    from bot.store import db  # what storeapi re-exports, without its export/search/erasure imports
 
-    engine = storeapi.make_engine(config.db_url())
-    storeapi.migrate(engine)
-    return engine, storeapi.session_factory(engine)()
+    engine = db.make_engine(config.db_url())
+    db.migrate(engine)
+    return engine, db.session_factory(engine)()
 
 
 def _ask_password() -> str:
@@ -135,6 +135,15 @@ def _toggle(disabled: bool):
     return run
 
 
+@_run
+def _logout(s, args) -> int:
+    from bot.review import accounts
+
+    n = accounts.end_sessions(s, args.email, actor="cli")
+    print(f"Ended {n} session(s) of {args.email.strip().lower()}.")
+    return 0
+
+
 def _serve(args) -> int:
     from bot.review.app import serve
 
@@ -174,6 +183,10 @@ def register(subparsers) -> None:
         p = sub.add_parser(name, help=f"{name} a staff account (keeps its history)")
         p.add_argument("email")
         p.set_defaults(func=_toggle(disabled))
+
+    p = sub.add_parser("logout", help="end every login session of a staff account (e.g. a lost laptop)")
+    p.add_argument("email")
+    p.set_defaults(func=_logout)
 
     review = subparsers.add_parser("review", help="serve the staff review app (waitress)")
     review.add_argument("--host", default=None, help="listen address (GEHOOR_REVIEW_HOST, default 127.0.0.1)")

@@ -45,7 +45,13 @@ def display_timezone() -> str:
 
 
 def session_hours() -> int:
+    """GEHOOR_REVIEW_SESSION_HOURS: absolute lifetime of a login session (default 12)."""
     return max(1, _int("GEHOOR_REVIEW_SESSION_HOURS", 12))
+
+
+def session_idle_minutes() -> int:
+    """GEHOOR_REVIEW_SESSION_IDLE_MINUTES: a session unused this long ends (default 60)."""
+    return max(1, _int("GEHOOR_REVIEW_SESSION_IDLE_MINUTES", 60))
 
 
 def lockout_failures() -> int:

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, text
 
 from bot.review import accounts, charts, queries, storeapi
 from bot.review.accounts import audit
-from bot.review.app import db, has_role
+from bot.review.app import begin_session, db, end_session, has_role, session_token
 from bot.review.filters import BANDS, Filters, band_of
 from bot.review.formatting import MONTHS
 from bot.review.highlight import highlight, mentions
@@ -117,10 +117,7 @@ def login():
         password = request.form.get("password") or ""
         result = accounts.authenticate(db(), email, password, client_ip())
         if result.user is not None:
-            session.clear()
-            session.permanent = True
-            session["uid"] = result.user.id
-            session["stamp"] = accounts.session_stamp(result.user)
+            begin_session(result.user)
             return redirect(safe_next(request.form.get("next")))
         if result.locked:
             from bot.review.formatting import fmt_time
@@ -140,8 +137,7 @@ def login():
 @bp.post("/logout")
 def logout():
     audit(db(), actor(), "logout", f"ip:{client_ip()}")
-    db().commit()
-    session.clear()
+    end_session("logout")  # the server-side session is revoked: a copied cookie is useless too
     flash("You are logged out.")
     return redirect(url_for("review.login"))
 
@@ -161,12 +157,11 @@ def account():
                 error = "The two new passwords differ."
             else:
                 try:
-                    accounts.set_password(db(), user.email, new, actor=user.email)
+                    accounts.set_password(db(), user.email, new, actor=user.email, keep_token=session_token())
                 except ValueError as exc:
                     error = str(exc).capitalize() + "."
                 else:
                     db().commit()
-                    session["stamp"] = accounts.session_stamp(user)
                     flash("Your password is changed.")
                     return redirect(url_for("review.account"))
     return render_template("account.html", error=error), (400 if error else 200)
@@ -602,6 +597,9 @@ def staff():
                 generated = accounts.generate_password()
                 accounts.set_password(s, email, generated, actor=actor())
                 flash_msg = f"New password for {email}."
+            elif op == "end_sessions":
+                n = accounts.end_sessions(s, email, actor=actor())
+                flash_msg = f"Ended {n} session{'' if n == 1 else 's'} of {email}."
             elif op == "remove":
                 if email == g.user.email:
                     raise ValueError("you cannot remove your own account")
@@ -621,7 +619,7 @@ def staff():
             error = str(exc)[:1].upper() + str(exc)[1:] + "."
             generated = None
     return render_template("staff.html", users=accounts.list_staff(s), roles=ROLES, error=error,
-                           generated=generated), (400 if error else 200)
+                           generated=generated, active=accounts.session_counts(s)), (400 if error else 200)
 
 
 # ---------------------------------------------------------------------------- admin: audit

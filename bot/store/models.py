@@ -146,6 +146,20 @@ class StaffUser(Base):
     disabled = Column(Boolean, nullable=False, default=False)
 
 
+class StaffSession(Base):
+    """A logged-in staff session (migration 0004). The cookie carries a random token; only its
+    SHA-256 is stored here, so a copy of the database cannot be used to log in."""
+
+    __tablename__ = "staff_sessions"
+    id = Column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_seen_at = Column(DateTime, nullable=False, default=utcnow)
+    revoked_at = Column(DateTime)
+    revoked_reason = Column(String(32))  # logout | password | role | disabled | admin | idle | expired
+    ip = Column(String(64))
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id = Column(Integer, primary_key=True, autoincrement=True)

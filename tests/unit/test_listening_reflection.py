@@ -1,0 +1,162 @@
+"""Reflections that are short and true (issue #13, item 2).
+
+The acknowledgement reflects the core of what the customer said, in their own key words:
+the thing and what went wrong or right, in about 6-15 words; the part of a mixed story
+that weighs; "again" only when said; a feeling only when expressed; never an insult or a
+claim about us in the bot's own voice; and an answer to a follow-up is not just restated.
+"""
+import re
+import statistics
+
+import pytest
+
+from bot.listening import ConversationState, compose_acknowledgement
+from bot.listening.nlp import fold
+
+STOP = frozenset(
+    "de het een en in op is was zijn waren te van voor met dat die dit je jij ik mijn me mij ze "
+    "hij er niet geen wel maar dus of om aan bij tot als ook nog al heel erg echt gewoon zo dan "
+    "the a an and in on is was are were to of for with that this it i my me you your we our they "
+    "he she not no but so or at by as too very really just then there".split())
+
+WORD = re.compile(r"[\w'’-]+", re.UNICODE)
+
+
+def words(text):
+    return [fold(w).replace("’", "'") for w in WORD.findall(text)]
+
+
+def content_words(text):
+    return {w for w in words(text) if w not in STOP and len(w) > 2}
+
+
+def longest_run(ack, message):
+    """Longest run of consecutive message words that appears verbatim in the ack."""
+    a, m = words(ack), words(message)
+    best = 0
+    for i in range(len(m)):
+        for j in range(len(a)):
+            k = 0
+            while i + k < len(m) and j + k < len(a) and m[i + k] == a[j + k]:
+                k += 1
+            best = max(best, k)
+    return best
+
+
+def ack(lang, score, text, answers=None, asked=None):
+    answers = dict(answers or {"reason": text})
+    state = ConversationState(lang, score, answers, asked=list(asked or []))
+    return compose_acknowledgement(state, text)
+
+
+# (language, score, customer message, a phrase the reflection must carry, phrases it must not)
+STORIES = [
+    ("nl", 2, "Jullie klantenservice is echt belachelijk traag.",
+     ["klantenservice", "traag"], ["onze klantenservice", "belachelijk"]),
+    ("nl", 5, "het eten was prima, maar de bezorger was een uur te laat",
+     ["bezorger", "te laat"], ["prima", "fijn"]),
+    ("nl", 4, "lekker eten, maar de bezorger was een uur te laat en niemand nam op",
+     ["bezorger"], ["lekker", "fijn"]),
+    ("nl", 3, "Ik moest weer drie keer bellen voordat iemand mijn factuur wilde aanpassen",
+     ["bellen"], []),
+    ("nl", 1, "jullie zijn echt waardeloos, wat een klotebedrijf, de monteur kwam gewoon niet opdagen",
+     ["monteur"], ["waardeloos", "klote"]),
+    ("nl", 2, "de klantenservice is waardeloos", ["klantenservice"], ["waardeloos"]),
+    ("nl", 9, "de bezorger was wat laat, maar het eten was echt top", ["eten"], ["laat"]),
+    ("nl", 9, "het eten was heerlijk, alleen de bezorger was wat laat", ["eten", "heerlijk"], ["laat"]),
+    ("nl", 6, "De monteur kwam twee uur te laat en had de verkeerde onderdelen bij zich, dus hij moest morgen terugkomen",
+     ["monteur"], []),
+    ("nl", 3, "Het duurde drie weken voordat mijn geld terug op mijn rekening stond, en niemand liet iets weten",
+     [], []),
+    ("en", 2, "Your customer service is ridiculously slow.",
+     ["customer service", "slow"], ["our customer service", "ridiculous"]),
+    ("en", 5, "the food was fine but the driver was an hour late",
+     ["driver", "late"], ["fine", "good to hear"]),
+    ("en", 3, "I had to call three times before anyone fixed my invoice", ["call"], []),
+    ("en", 1, "you are a bunch of useless idiots, the engineer never even showed up",
+     ["engineer"], ["idiots", "useless"]),
+    ("en", 2, "the app is a total joke", ["app"], ["joke"]),
+    ("en", 9, "the driver was a bit late but the food was absolutely amazing", ["food"], ["late"]),
+    ("en", 6, "The engineer turned up two hours late and brought the wrong parts, so he has to come back tomorrow",
+     ["engineer"], []),
+    ("en", 3, "It took three weeks before my money was back in my account and nobody told me anything",
+     [], []),
+]
+
+
+@pytest.mark.parametrize("lang, score, text, must, must_not", STORIES)
+def test_reflection_carries_the_core_in_their_words(lang, score, text, must, must_not):
+    said = ack(lang, score, text)
+    low = said.lower()
+    for phrase in must:
+        assert phrase in low, said
+    for phrase in must_not:
+        assert phrase not in low, said
+
+
+@pytest.mark.parametrize("lang, score, text, must, must_not", STORIES)
+def test_reflection_is_short_and_not_an_echo(lang, score, text, must, must_not):
+    said = ack(lang, score, text)
+    n = len(words(said))
+    assert 4 <= n <= 18, said
+    assert content_words(said) & content_words(text), said
+    if len(words(text)) >= 12:
+        assert longest_run(said, text) <= 0.6 * len(words(text)), said
+
+
+def test_median_acknowledgement_is_at_most_15_words():
+    lengths = [len(words(ack(lang, score, text))) for lang, score, text, _, _ in STORIES]
+    assert statistics.median(lengths) <= 15, lengths
+
+
+@pytest.mark.parametrize("lang, text, word", [
+    ("nl", "Mijn pakket is alweer niet bezorgd", ["weer", "niet voor het eerst", "opnieuw"]),
+    ("nl", "voor de derde keer een kapotte lamp ontvangen", ["weer", "niet voor het eerst", "derde keer"]),
+    ("en", "my parcel didn't arrive again", ["again", "not for the first time"]),
+])
+def test_again_is_named_when_they_said_it(lang, text, word):
+    said = ack(lang, 3, text).lower()
+    assert any(w in said for w in word), said
+
+
+@pytest.mark.parametrize("lang, text", [
+    ("nl", "de bezorger kwam een uur te laat"),
+    ("en", "the driver came an hour late"),
+])
+def test_no_feeling_and_no_again_when_not_said(lang, text):
+    said = ack(lang, 4, text).lower()
+    for w in ("boos", "teleurgesteld", "klaar mee", "angry", "disappointed", "fed up",
+              "weer", "again", "first time", "eerste keer"):
+        assert w not in said, said
+
+
+def test_feeling_named_once_when_expressed():
+    said = ack("nl", 4, "Het meest teleurstellend vind ik dat niemand terugbelde").lower()
+    assert said.count("teleurgesteld") + said.count("teleurstellend") <= 1, said
+    assert "terugbelde" in said or "teruggebeld" in said or "terugbellen" in said, said
+
+
+@pytest.mark.parametrize("lang, asked, answer, parrot", [
+    ("nl", "expectation", "dat het snel ging", "Je had dus verwacht: dat het snel ging."),
+    ("en", "expectation", "that it would be quick", "So you'd expected: that it would be quick."),
+    ("nl", "priority", "dat ze gewoon terugbellen", "Wat voor jou telt: dat ze gewoon terugbellen."),
+    ("en", "in_our_place", "train the drivers better", "So your advice to us: train the drivers better."),
+    ("nl", "impact", "een hele middag kwijt", "Dus voor jou betekende het: een hele middag kwijt."),
+])
+def test_an_answer_to_a_follow_up_is_not_just_restated(lang, asked, answer, parrot):
+    reason = "de bezorging ging mis" if lang == "nl" else "the delivery went wrong"
+    said = ack(lang, 4, answer, {"reason": reason, asked: answer}, [asked])
+    assert said != parrot, said
+    assert content_words(said) & content_words(answer), said
+    assert len(words(said)) <= 15, said
+
+
+def test_acknowledgements_vary_between_turns():
+    texts = ["de bezorger was een uur te laat", "de klantenservice was onvriendelijk",
+             "mijn factuur klopte niet"]
+    seen = set()
+    for turn, text in enumerate(texts):
+        said = ack("nl", 4, text, {"reason": "x", **{f"d{i}": "y" for i in range(turn)}},
+                   ["situation", "expectation", "impact"][:turn])
+        seen.add(re.sub(r"\w+", "w", said))
+    assert len(seen) >= 2
