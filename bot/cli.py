@@ -1,25 +1,42 @@
-"""The `gehoor` command. Each package registers its own subcommands in its `cli.py`."""
+"""The `gehoor` command. Each package registers its own subcommands in its `cli.py`.
+
+Only the module that owns the command being run is imported (`gehoor staff list` loads the
+store, never Rasa or TensorFlow); with no command, an unknown one or a top-level `--help`,
+every module registers. tests/foundation/test_cli_imports.py checks SUBCOMMANDS against
+what the modules register.
+"""
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+from typing import Dict, Optional, Sequence, Tuple
 
-# Modules that expose `register(subparsers)`; missing ones are skipped so a partial checkout still runs.
-SUBCOMMAND_MODULES = (
-    "bot.run",
-    "bot.run_prod",
-    "bot.store.cli",
-    "bot.review.cli",
-    "bot.channels.cli",
-)
+# Module that exposes `register(subparsers)` -> the top-level commands it registers.
+# Missing modules are skipped so a partial checkout still runs.
+SUBCOMMANDS: Dict[str, Tuple[str, ...]] = {
+    "bot.run": ("run", "train"),
+    "bot.run_prod": ("events", "run-prod"),
+    "bot.store.cli": ("db", "dev", "forget", "stories"),
+    "bot.review.cli": ("review", "staff"),
+    "bot.channels.cli": ("channels",),
+}
+SUBCOMMAND_MODULES = tuple(SUBCOMMANDS)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def modules_for(argv: Optional[Sequence[str]]) -> Tuple[str, ...]:
+    """The modules to import for this command line: its command's owners, else all."""
+    command = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    owners = tuple(name for name, commands in SUBCOMMANDS.items() if command in commands)
+    return owners or SUBCOMMAND_MODULES
+
+
+def build_parser(argv: Optional[Sequence[str]] = None) -> argparse.ArgumentParser:
+    """The parser for `argv`'s command (every command when argv is None)."""
     parser = argparse.ArgumentParser(prog="gehoor", description="Gehoor — the listening feedback bot")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in SUBCOMMAND_MODULES:
+    for name in SUBCOMMAND_MODULES if argv is None else modules_for(argv):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
@@ -31,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

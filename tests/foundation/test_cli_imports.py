@@ -44,3 +44,35 @@ def test_staff_list_loads_no_rasa_tensorflow_or_spacy(tmp_path):
     assert result["code"] == 0
     assert "sqlalchemy" in result["after"], "the command did run against the store"
     assert not HEAVY & set(result["after"]), sorted(HEAVY & set(result["after"]))
+
+
+_ONLY_OWNER = r"""
+import json, sys
+import bot.cli
+code = bot.cli.main(["staff", "list"])
+print("RESULT " + json.dumps({"code": code, "loaded": sorted(m for m in sys.modules if m.startswith("bot."))}))
+"""
+
+
+def test_a_command_imports_only_the_module_that_owns_it(tmp_path):
+    env = {**os.environ, "GEHOOR_VAR_DIR": str(tmp_path), "GEHOOR_DB_URL": f"sqlite:///{tmp_path / 'g.db'}"}
+    done = subprocess.run([sys.executable, "-c", _ONLY_OWNER], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    assert result["code"] == 0
+    assert "bot.review.cli" in result["loaded"]
+    assert not {"bot.run", "bot.run_prod", "bot.channels.cli", "bot.store.cli"} & set(result["loaded"])
+
+
+def test_the_command_table_matches_what_each_module_registers():
+    import argparse
+    import importlib
+
+    import bot.cli
+
+    for name, commands in bot.cli.SUBCOMMANDS.items():
+        parser = argparse.ArgumentParser()
+        subparsers = parser.add_subparsers()
+        importlib.import_module(name).register(subparsers)
+        assert tuple(sorted(subparsers.choices)) == tuple(sorted(commands)), name
