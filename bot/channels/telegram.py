@@ -5,15 +5,19 @@ the webhook is set only by the explicit command ``gehoor channels telegram set-w
 
 Webhook: ``POST /webhooks/telegram/webhook``. Checks the body size, then the
 ``X-Telegram-Bot-Api-Secret-Token`` header (constant time) → 403; handles ``message``
-(text) and ``callback_query`` (inline keyboard clicks) updates; other messages (photos,
-stickers) and edits are acknowledged and ignored; unknown update types → 400.
-A repeated ``update_id`` → 409. Replies use ``sendMessage`` with an inline keyboard
-for buttons. Sender ids are ``telegram:<chat id>``.
+(text; a caption is the text; a photo, sticker, voice note, file, location... without text
+is answered and recorded with its ``file_id``), ``callback_query`` (inline keyboard clicks)
+and ``edited_message`` (recorded as an edit, not answered); unknown update types → 400.
+Only private chats run the survey: a group gets one short note pointing to a private
+chat, a channel nothing. A repeated ``update_id`` is acknowledged and not handled again.
+Replies use ``sendMessage`` with an inline keyboard for buttons. Sender ids are
+``telegram:<chat id>`` (in a private chat, the person's own id).
 
 Settings (credentials.yml key, or env var): ``access_token`` / ``GEHOOR_TELEGRAM_TOKEN``,
 ``secret_token`` / ``GEHOOR_TELEGRAM_SECRET_TOKEN``, ``webhook_url`` /
 ``GEHOOR_TELEGRAM_WEBHOOK_URL`` (public https URL, used by set-webhook), ``api_url`` /
-``GEHOOR_TELEGRAM_API_URL`` (default ``https://api.telegram.org``).
+``GEHOOR_TELEGRAM_API_URL`` (default ``https://api.telegram.org``), ``bot_username`` /
+``GEHOOR_TELEGRAM_BOT_USERNAME`` (optional: the note to a group links to t.me/<name>).
 """
 from __future__ import annotations
 
@@ -27,7 +31,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import config
 from bot.channels import common
+from bot.listening import catalogue
+from bot.listening.nlp import LANGUAGES
 
 logger = logging.getLogger("gehoor.channels.telegram")
 
@@ -35,8 +42,35 @@ CHANNEL = "telegram"
 DEFAULT_API_URL = "https://api.telegram.org"
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA_BYTES = 64
-ALLOWED_UPDATES = ["message", "callback_query"]
-IGNORED_UPDATES = ("edited_message", "channel_post", "edited_channel_post", "my_chat_member", "chat_member")
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+IGNORED_UPDATES = ("channel_post", "edited_channel_post", "my_chat_member", "chat_member")
+GROUP_NOTE_SECONDS = 24 * 3600  # a group gets the "private chat only" note at most this often
+# Message fields that are not text, as the transcript names them. Only the file_id is kept:
+# the content of a location, contact or poll is not needed for feedback.
+MEDIA_FIELDS = (
+    ("photo", "photo"), ("sticker", "sticker"), ("voice", "voice note"), ("video_note", "video note"),
+    ("audio", "audio"), ("video", "video"), ("animation", "animation"), ("document", "file"),
+    ("location", "location"), ("contact", "contact"), ("poll", "poll"), ("dice", "dice"), ("game", "game"),
+    ("story", "story"),
+)
+
+
+def message_media(message: Dict[str, Any]) -> List[common.Media]:
+    """The non-text parts of a Telegram message with their file_id (a photo's largest size)."""
+    media: List[common.Media] = []
+    for name, kind in MEDIA_FIELDS:
+        value = message.get(name)
+        if not value or (name == "document" and message.get("animation")):  # a GIF comes as both
+            continue
+        item = value[-1] if isinstance(value, list) else value  # photo sizes: the largest is last
+        file_id = item.get("file_id") if isinstance(item, dict) else None
+        media.append(common.Media(kind, {"file_id": file_id} if isinstance(file_id, str) else {}))
+    return media
+
+
+def language_of(sender: Dict[str, Any]) -> str:
+    code = str(sender.get("language_code") or "")[:2].lower()
+    return code if code in LANGUAGES else config.default_language()
 SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
@@ -124,6 +158,7 @@ class TelegramInput(InputChannel):
             secret_token=common.setting(credentials, "secret_token", "GEHOOR_TELEGRAM_SECRET_TOKEN"),
             webhook_url=common.setting(credentials, "webhook_url", "GEHOOR_TELEGRAM_WEBHOOK_URL"),
             api_url=common.setting(credentials, "api_url", "GEHOOR_TELEGRAM_API_URL", DEFAULT_API_URL),
+            bot_username=common.setting(credentials, "bot_username", "GEHOOR_TELEGRAM_BOT_USERNAME"),
             max_body_bytes=common.max_body_bytes(credentials),
             replay_window_seconds=common.replay_window_seconds(credentials),
         )
@@ -134,15 +169,32 @@ class TelegramInput(InputChannel):
         secret_token: Optional[Text],
         webhook_url: Optional[Text] = None,
         api_url: Text = DEFAULT_API_URL,
+        bot_username: Optional[Text] = None,
         max_body_bytes: int = common.DEFAULT_MAX_BODY_BYTES,
         replay_window_seconds: int = common.DEFAULT_REPLAY_WINDOW_SECONDS,
     ) -> None:
         self.access_token = access_token
+        self.bot_username = bot_username
+        self.groups_told = common.SeenCache(GROUP_NOTE_SECONDS)
         self.secret_token = secret_token
         self.webhook_url = webhook_url
         self.api_url = api_url
         self.max_body_bytes = max_body_bytes
         self.seen = common.SeenCache(max(replay_window_seconds, 24 * 3600))  # Telegram keeps updates 24 h
+
+    async def decline_group(self, chat: Dict[str, Any], sender: Dict[str, Any], edit: bool) -> HTTPResponse:
+        """The survey runs one to one only: in a group it would mix several people's answers
+        into one story. A group gets one short note (at most once a day), a channel nothing."""
+        chat_id, kind = chat.get("id"), chat.get("type")
+        if kind not in ("group", "supergroup") or edit or self.groups_told.seen(f"group:{chat_id}"):
+            logger.info("telegram: message in a %s chat %s; not handled (private chats only)", kind, chat_id)
+            return response.json({"status": "ignored"})
+        note = catalogue.text("private_chat_only", language_of(sender), company=config.company_name())
+        if self.bot_username:
+            note += f" https://t.me/{self.bot_username.lstrip('@')}"
+        logger.info("telegram: message in %s chat %s: pointed to a private chat", kind, chat_id)
+        await self.get_output_channel().send_text_message(common.namespaced(CHANNEL, chat_id), note)
+        return response.json({"status": "declined"})
 
     @property
     def missing(self) -> List[str]:
@@ -216,13 +268,20 @@ class TelegramInput(InputChannel):
             chat: Dict[str, Any] = {}
             sender: Dict[str, Any] = {}
             callback_id: Optional[str] = None
-            if isinstance(update.get("message"), dict):
-                message = update["message"]
+            extra: Dict[str, Any] = {}
+            edit = False
+            if isinstance(update.get("message"), dict) or isinstance(update.get("edited_message"), dict):
+                edit = not isinstance(update.get("message"), dict)
+                message = update["edited_message" if edit else "message"]
                 chat, sender = message.get("chat") or {}, message.get("from") or {}
-                text = message.get("text") if isinstance(message.get("text"), str) else None
+                media = message_media(message)
+                own_text = message.get("text") if isinstance(message.get("text"), str) else message.get("caption")
+                text = common.text_or_media(own_text if isinstance(own_text, str) else None, media)
                 if text is None:
-                    logger.info("telegram: update %s is not a text message; ignored", update_id)
+                    logger.info("telegram: update %s has neither text nor media (a service message); ignored", update_id)
                     return response.json({"status": "ignored"})
+                extra = {"edit_of": message.get("message_id")} if edit else {"message_id": message.get("message_id")}
+                extra.update(common.media_metadata(media))
             elif isinstance(update.get("callback_query"), dict):
                 query = update["callback_query"]
                 sender = query.get("from") or {}
@@ -241,25 +300,39 @@ class TelegramInput(InputChannel):
             chat_id = chat.get("id")
             if chat_id is None:
                 return common.reject(CHANNEL, 400, "update without chat id", request)
-            if self.seen.seen(f"update:{update_id}"):
-                return common.reject(CHANNEL, 409, f"replayed update_id {update_id} (already handled)", request)
+            key = f"update:{update_id}"
+            if self.seen.seen(key):
+                # Telegram's retry of a call it thought failed: 200 stops it (until a call
+                # succeeds, Telegram holds the chat's later updates back).
+                logger.info("telegram: update_id %s was already handled; acknowledged, not answered again", update_id)
+                return response.json({"status": "duplicate"})
 
-            output = self.get_output_channel()
-            if callback_id:
-                try:  # stops the spinner on the button the customer pressed
-                    await self.api.call("answerCallbackQuery", {"callback_query_id": callback_id})
-                except (RuntimeError, aiohttp.ClientError, TimeoutError) as exc:
-                    logger.warning("telegram: answerCallbackQuery failed: %s", exc)
-            metadata = {"chat_type": chat.get("type"), "language_code": sender.get("language_code")}
-            await on_new_message(
-                UserMessage(
+            try:
+                if callback_id:
+                    try:  # stops the spinner on the button the customer pressed
+                        await self.api.call("answerCallbackQuery", {"callback_query_id": callback_id})
+                    except (RuntimeError, aiohttp.ClientError, TimeoutError) as exc:
+                        logger.warning("telegram: answerCallbackQuery failed: %s", exc)
+                if chat.get("type") != "private":
+                    return await self.decline_group(chat, sender, edit)
+                metadata = {"chat_type": chat.get("type"), "language_code": sender.get("language_code"), **extra}
+                message = UserMessage(
                     text,
-                    output,
+                    self.get_output_channel(),
                     common.namespaced(CHANNEL, chat_id),
                     input_channel=CHANNEL,
                     metadata={k: v for k, v in metadata.items() if v is not None},
                 )
-            )
+                if edit:
+                    await common.record_without_answer(request, message)
+                else:
+                    await on_new_message(message)
+            except common.NotReady as exc:
+                self.seen.forget(key)
+                return common.reject(CHANNEL, 503, str(exc), request)
+            except BaseException:
+                self.seen.forget(key)  # not handled: Telegram's retry is
+                raise
             return response.json({"status": "ok"})
 
         return webhook

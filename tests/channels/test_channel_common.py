@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_credentials_yml_runs_offline_with_only_the_widget_and_rest():
     channels = {c.name(): c for c in create_http_input_channels(None, str(ROOT / "credentials.yml"))}
-    assert set(channels) == {"rest", "socketio", "rest_token", "messenger", "telegram", "slack", "twilio"}
+    # rasa_patches: not a channel, the hook that installs bot/rasa_patches at start-up (credentials.yml)
+    assert set(channels) == {"rasa_patches", "rest", "socketio", "rest_token", "messenger", "telegram", "slack", "twilio"}
     socketio = channels["socketio"]
     assert socketio.session_persistence is True
     assert socketio.metadata_key == "customData"

@@ -63,7 +63,7 @@ async def test_text_message_is_answered_with_an_inline_keyboard(serve, fake_api)
 
     [message] = bot.messages
     assert (message.text, message.sender_id, message.input_channel) == ("Hoi", f"telegram:{CHAT}", "telegram")
-    assert message.metadata == {"chat_type": "private", "language_code": "nl"}
+    assert message.metadata == {"chat_type": "private", "language_code": "nl", "message_id": 11}
     assert api.requests == [
         {
             "method": "POST",
@@ -114,12 +114,12 @@ async def test_wrong_or_missing_secret_token_is_403(serve, fake_api, caplog, sec
     assert any("channel telegram rejected" in r.message for r in caplog.records)
 
 
-async def test_replayed_update_is_409(serve, fake_api):
+async def test_replayed_update_is_acknowledged_and_not_handled_again(serve, fake_api):
     api = await fake_api(OK)
     bot = Bot(reply={"text": "Dank je."})
     server = await serve(channel(api.url), bot)
     assert (await post(server, text_update("Hoi", update_id=7)))[0] == 200
-    assert (await post(server, text_update("Hoi", update_id=7)))[0] == 409
+    assert await post(server, text_update("Hoi", update_id=7)) == (200, '{"status":"duplicate"}')
     assert len(bot.messages) == 1 and len(api.requests) == 1
 
 
@@ -144,15 +144,15 @@ async def test_bad_input_is_4xx_and_nothing_is_stored(serve, fake_api, caplog, u
     assert any("channel telegram rejected" in r.message for r in caplog.records)
 
 
-async def test_non_text_messages_and_edits_are_ignored(serve, fake_api):
+async def test_service_messages_are_ignored(serve, fake_api):
+    # Stickers, photos and edits: test_channel_media.py.
     api = await fake_api(OK)
     bot = Bot(reply={"text": "x"})
     server = await serve(channel(api.url), bot)
-    sticker = text_update("")
-    del sticker["message"]["text"]
-    sticker["message"]["sticker"] = {"file_id": "abc"}
-    assert (await post(server, sticker))[0] == 200
-    assert (await post(server, {"update_id": 9, "edited_message": text_update("x")["message"]}))[0] == 200
+    pinned = text_update("")
+    del pinned["message"]["text"]
+    pinned["message"]["pinned_message"] = {"message_id": 3, "date": 1, "chat": pinned["message"]["chat"], "text": "x"}
+    assert await post(server, pinned) == (200, '{"status":"ignored"}')
     assert bot.messages == [] and api.requests == []
 
 
@@ -187,7 +187,7 @@ async def test_set_webhook_command(fake_api, monkeypatch, capsys):
         "json": {
             "url": "https://bot.example.nl/webhooks/telegram/webhook",
             "secret_token": SECRET,
-            "allowed_updates": ["message", "callback_query"],
+            "allowed_updates": ["message", "edited_message", "callback_query"],
             "drop_pending_updates": False,
         },
     }]
