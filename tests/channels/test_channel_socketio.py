@@ -222,3 +222,25 @@ async def test_rasa_webchat_style_clients_get_a_bot_message_when_a_message_is_re
     assert "too long" in too_long and "100" in too_long
     assert "opnieuw" in rate_limited  # the default language (nl) when the client says none
     assert [m.text for m in bot.messages] == ["1"]
+
+
+async def test_a_websocket_client_holds_a_conversation(serve):
+    """python-socketio's websocket transport (python-engineio's client needs an aiohttp that has
+    ClientWSTimeout from 4.13 on; Rasa pins aiohttp < 3.10, so python-engineio is pinned to 4.12.3)."""
+    bot = Bot(reply={"text": "Dank je."})
+    server = await serve(channel(), bot)
+    client = socketio.AsyncClient(reconnection=False)
+    received: list = []
+    client.on("bot_uttered", lambda data: received.append(data))
+    client.on("session_confirm", lambda data: received.append(("session_confirm", data)))
+    await client.connect(server.base, transports=["websocket"], socketio_path="/socket.io", wait_timeout=5)
+    try:
+        assert client.transport() == "websocket"
+        await client.emit("session_request", {"session_id": SESSION})
+        await until(lambda: ("session_confirm", SESSION) in received)
+        ack = await client.call("user_uttered", {"session_id": SESSION, "message": "8", "message_id": "ws-1"}, timeout=5)
+        await until(lambda: {"text": "Dank je."} in received)
+    finally:
+        await client.disconnect()
+    assert ack == {"ok": True}
+    assert [(m.text, m.sender_id) for m in bot.messages] == [("8", SESSION)]
