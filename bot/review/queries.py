@@ -80,7 +80,7 @@ INBOX_COLUMNS = (
     Story.id, Story.reference, Story.started_at, Story.score, Story.status, Story.review_status,
     Story.aspects, Story.answers, Story.correction, Story.customer_text, Story.repeat_contact,
     Story.handoff_requested, Story.consent_to_contact, Story.language, Story.channel,
-    Story.sentiment, Story.assignee, Story.follow_up_state,
+    Story.sentiment, Story.assignee, Story.follow_up_state, Story.follow_up_due_at,
 )
 
 

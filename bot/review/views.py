@@ -173,7 +173,7 @@ def index():
     return redirect(url_for("review.inbox"))
 
 
-def _row_view(r) -> dict:
+def _row_view(r, now) -> dict:
     answers = r.answers if isinstance(r.answers, dict) else {}
     story = answers.get("reason") or r.correction or r.customer_text or ""
     return {
@@ -183,7 +183,8 @@ def _row_view(r) -> dict:
         "aspects": list(r.aspects or [])[:4], "text": red(story, r.language), "repeat": r.repeat_contact,
         "handoff": r.handoff_requested, "consent": r.consent_to_contact, "language": r.language,
         "channel": r.channel, "sentiment": r.sentiment, "assignee": r.assignee,
-        "follow_up": r.follow_up_state,
+        "follow_up": follow_up.state_of(r.follow_up_state),
+        "overdue": follow_up.is_overdue(r.follow_up_state, r.follow_up_due_at, now),
     }
 
 
@@ -196,7 +197,8 @@ def inbox():
     total, capped = queries.count_stories(s, filters)
     choices = queries.filter_choices(s, current_app.extensions["gehoor_cache"])
     back = urlencode({"back": request.full_path})
-    rows = [_row_view(r) for r in page["rows"]]
+    now = utcnow()
+    rows = [_row_view(r, now) for r in page["rows"]]
     for row in rows:  # plain string building: url_for per row is measurable on a 50-row page
         row["href"] = f"{request.script_root}/stories/{row['id']}?{back}"
     return render_template(

@@ -1,6 +1,7 @@
 """Inbox: filters (each, and combined), full-text search, keyset pagination, escaping, redaction."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -97,6 +98,7 @@ BAND = {"detractor": Story.score.between(0, 6), "passive": Story.score.between(7
     ("assignee=none", Story.assignee.is_(None)),
     ("followup=open", Story.follow_up_state.in_(("open", "contacted", "requested"))),
     ("followup=done", Story.follow_up_state.in_(("resolved", "could_not_reach", "done"))),
+    ("followup=overdue", and_(Story.follow_up_state.in_(("open", "contacted")), Story.follow_up_due_at < utcnow())),
     ("band=detractor&aspect=delivery&language=nl&repeat=yes",
      and_(BAND["detractor"], Story.language == "nl", Story.repeat_contact.is_(True),
           exists().where(and_(StoryAspect.story_id == Story.id, StoryAspect.aspect == "delivery")))),
@@ -112,6 +114,15 @@ def test_filters_return_exactly_the_matching_stories(client_for, factory, query,
     assert got == want
     html = c.get(f"/inbox?{query}").data.decode()
     assert f"{len(want)} stor" in html.replace("\u2009", "")
+
+
+def test_overdue_follow_ups_are_flagged_in_the_inbox(client_for, factory):
+    overdue = expected_ids(factory, Story.follow_up_state.in_(("open", "contacted")), Story.follow_up_due_at < utcnow())
+    html = client_for("viewer").get("/inbox?followup=open").data.decode()
+    rows = re.findall(r'href="/stories/(\d+)[^"]*">(.*?)</a>\s*</li>', html, re.S)
+    assert rows and any(int(sid) in overdue for sid, _ in rows)
+    for sid, body in rows:
+        assert ("follow-up overdue" in body) == (int(sid) in overdue), sid
 
 
 def test_date_range_filter_uses_local_dates(client_for, factory):
