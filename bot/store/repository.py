@@ -101,7 +101,7 @@ class StoryRepository:
         m = Message.__table__
         row = session.execute(
             select(s.c.id, s.c.reference, s.c.updated_at, s.c.aspects, s.c.customer_text,
-                   s.c.follow_up_opened_at).where(
+                   s.c.follow_up_opened_at, s.c.handoff_requested).where(
                 s.c.conversation_id == snap.conversation_id, s.c.session_started_at == snap.session_started_at
             )
         ).first()
@@ -139,7 +139,7 @@ class StoryRepository:
                 session.execute(insert(StoryAspect.__table__), [{"story_id": story_id, "aspect": a} for a in snap.aspects])
             return SaveResult(story_id, reference, True, len(snap.messages), True)
 
-        story_id, reference, _stored_updated, stored_aspects, stored_text, opened_at = row
+        story_id, reference, _stored_updated, stored_aspects, stored_text, opened_at, stored_handoff = row
         existing = {
             seq: (role, text, at)
             for seq, role, text, at in session.execute(
@@ -188,6 +188,14 @@ class StoryRepository:
                 session.execute(update(s).where(
                     s.c.id == story_id, s.c.follow_up_state == "none", s.c.follow_up_opened_at.is_(None)
                 ).values(**opening))
+        elif fresh and snap.handoff_requested and not stored_handoff:
+            # asked for a person after the follow-up opened (e.g. after consenting): the hand-off's
+            # SLA applies, while nobody has contacted the customer yet
+            due = follow_up.due_at(opened_at, snap.score, True)
+            session.execute(update(s).where(
+                s.c.id == story_id, s.c.follow_up_state == "open", s.c.first_contact_at.is_(None),
+                s.c.follow_up_due_at > due,
+            ).values(follow_up_due_at=due))
         return SaveResult(story_id, reference, False, len(new_rows), fresh)
 
     @staticmethod

@@ -159,3 +159,18 @@ def test_migration_0003_keeps_old_values_readable(store):
         command.downgrade(cfg, "0002")
         states = dict(conn.execute(text("SELECT reference, follow_up_state FROM stories WHERE reference LIKE 'OLD-%'")).all())
     assert states == {"OLD-REQ-1": "requested", "OLD-REQ-2": "requested", "OLD-DONE-1": "done", "OLD-NONE-1": "none"}
+
+
+def test_a_hand_off_after_consent_tightens_the_due_time(store):
+    sender = "fu-tighten"
+    conv = (Conversation(sender).session_start().bot("0-10?").user("8").slot("score", 8.0)
+            .bot("Wil je dat iemand contact opneemt?").user("ja, jan@example.com").slot("contact_consent", True)
+            .slot("contact_details", "jan@example.com").bot("Dank je."))
+    r = store.repo.save(snapshot_from_events(sender, conv.events))
+    story = _story(store, r.story_id)
+    assert story.follow_up_due_at - story.follow_up_opened_at == timedelta(hours=72)  # passive
+    conv.user("ik wil toch een mens spreken").slot("handoff_requested", True).bot("Ik zorg ervoor.")
+    store.repo.save(snapshot_from_events(sender, conv.events))
+    later = _story(store, r.story_id)
+    assert later.follow_up_opened_at == story.follow_up_opened_at
+    assert later.follow_up_due_at - later.follow_up_opened_at == timedelta(hours=24)
