@@ -53,6 +53,7 @@ class MessageAnalysis:
     vague: bool = False
     dont_know: bool = False
     done_signal: bool = False
+    nothing_to_add: bool = False  # a polite refusal or bare yes/no: answered, with nothing to add
     question: bool = False  # the customer asked something / wants something done
     gibberish: bool = False
     abuse: bool = False  # swearing / insults: answer calmly (catalogue key "calm")
@@ -273,12 +274,14 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
                 and res.greetings.find(doc):
             vague = True
     gibberish = _is_gibberish(toks, res_all) and not aspects
+    nothing_to_add = _matches_whole(norm, res.nothing_to_add, slack=1) and not aspects \
+        and not dimensions and details == 0
 
     return MessageAnalysis(
         text=text, language=language, aspects=aspects, sentiment=round(score, 3),
         sentiment_label=label, emotions=emotions, dimensions=dimensions,
         repeat_contact=bool(repeat_terms), repeat_terms=repeat_terms, vague=vague,
-        dont_know=dont_know, done_signal=done, question=question, gibberish=gibberish,
+        dont_know=dont_know, done_signal=done, nothing_to_add=nothing_to_add, question=question, gibberish=gibberish,
         abuse=bool(res.abuse.find(doc)),
         word_count=word_count, details=details,
     )

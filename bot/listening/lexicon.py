@@ -64,6 +64,7 @@ class LanguageResources:
     vague: frozenset[str]
     dont_know: frozenset[str]
     done: frozenset[str]
+    nothing_to_add: frozenset[str] = frozenset()  # polite refusals, bare yes/no
     markers: frozenset[str] = field(default_factory=frozenset)
     # regular expressions on the folded text, per dimension ("ik zou <werkwoord>")
     dimension_patterns: tuple[tuple[str, "re.Pattern[str]"], ...] = ()
@@ -183,6 +184,7 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
             vague=_phrase_set(s.get("vague")),
             dont_know=_phrase_set(s.get("dont_know")),
             done=_phrase_set(s.get("done")),
+            nothing_to_add=_phrase_set(s.get("nothing_to_add")),
             markers=markers[lang],
             dimension_patterns=_patterns(s.get("dimension_patterns"), signals_file, lang),
             question_terms=_phrase_set(s.get("questions")),

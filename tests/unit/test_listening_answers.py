@@ -1,0 +1,24 @@
+"""Whole-message signals that decide how an answer is filed: "nothing to add" (polite
+refusals, bare yes/no), "done" (the story really ends) and fed-up idioms (frustration,
+not done). See docs/listening.md, "Answers that add nothing" and "Done or fed up"."""
+import pytest
+
+from bot.listening import analyze
+
+
+@pytest.mark.parametrize("text", [
+    "nee bedankt", "Nee, dank je wel", "nee hoor", "nee", "ja", "Ja hoor", "nee bedankt hoor",
+    "no thanks", "No thank you.", "yes", "nope", "yeah", "nah", "ok", "nee dankjewel",
+    "niks toe te voegen", "nothing to add", "no, thanks", "jawel",
+])
+def test_polite_refusals_and_bare_yes_no_add_nothing(text):
+    assert analyze(text).nothing_to_add, text
+
+
+@pytest.mark.parametrize("text", [
+    "ja, de bezorger was te laat", "nee, het duurde te lang", "bedankt voor de snelle hulp",
+    "no, the parcel never came", "yes it was fine but slow", "belachelijk", "het mag allemaal wat sneller",
+    "snelheid", "dat ze terugbellen", "thanks to your driver I missed my train",
+])
+def test_answers_with_content_are_not_nothing(text):
+    assert not analyze(text).nothing_to_add, text
