@@ -117,3 +117,26 @@ async def test_blank_values_are_signed_too(serve, sent):
     without_blanks = urlencode(parse_qsl(raw))
     assert (await post(server, raw, twilio_signature(PUBLIC_URL, without_blanks)))[0] == 403
     assert bot.messages == [] and sent == []
+
+
+@pytest.mark.integration
+def test_the_real_bot_answers_a_captionless_photo_and_the_transcript_shows_it(gehoor_stack):
+    """What the channel hands Rasa for the caption-less image, through the real bot and store."""
+    import uuid
+    from urllib.parse import parse_qs
+
+    from sanic.request import RequestParameters
+
+    from bot.channels.twilio import inbound_message
+
+    form = RequestParameters(parse_qs(payload("twilio_messaging_webhook_whatsapp_image.txt"), keep_blank_values=True))
+    photo = inbound_message(form).text
+    sender = f"twilio-photo-{uuid.uuid4().hex[:8]}"
+    gehoor_stack.say(sender, "Hoi")
+    answer = gehoor_stack.say(sender, photo)
+    assert answer.strip(), "the customer gets an answer"
+    story = gehoor_stack.story(sender)
+    customer = [text for role, text in story.transcript if role == "customer"]
+    assert customer[-1] == photo and "image/jpeg" in photo and "MM9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f" in photo
+    assert story.score is None, "a photo is never a score"
+    assert gehoor_stack.say(sender, "8").strip(), "the conversation goes on"
