@@ -255,3 +255,45 @@ def test_dashboard_open_and_overdue_match_the_seeded_store(client_for, factory):
     html = client_for("viewer").get("/dashboard").data.decode().replace("\u2009", "")
     assert re.search(rf'class="fu-open-n">{n_open}<', html)
     assert re.search(rf'class="fu-overdue-n">{n_overdue}<', html)
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+@pytest.mark.postgres
+def test_follow_ups_on_postgresql(var_dir):
+    """The same queries on PostgreSQL (NULLS ordering, boolean casts, the migration's data step)."""
+    from services import pg_schema_url
+
+    from bot.review import accounts
+    from bot.review.app import create_app
+    from bot.store.db import make_engine, migrate, session_factory
+    from bot.store.seed import seed
+
+    with pg_schema_url("gehoor_review_fu") as url:
+        engine = make_engine(url)
+        migrate(engine)
+        seed(200, session_factory(engine), seed=3)
+        with session_factory(engine)() as s:
+            accounts.add_staff(s, ME, "reviewer", PASSWORD, actor="test")
+            s.commit()
+        engine.dispose()
+        app = create_app(url, testing=True)
+        try:
+            factory = app.extensions["gehoor_sessions"]
+            late = add_story(factory, "GH-PG00-0001", due_in_hours=-5, assignee=ME)
+            soon = add_story(factory, "GH-PG00-0002", due_in_hours=5, assignee=ME)
+            c = app.test_client()
+            assert c.post("/login", data={"email": ME, "password": PASSWORD}).status_code == 302
+            assert row_ids(c.get("/follow-ups").data.decode()) == [late, soon]
+            now = utcnow()
+            with factory() as s:
+                n_open = s.execute(select(func.count()).where(Story.follow_up_state.in_(("open", "contacted")))).scalar()
+                n_overdue = s.execute(select(func.count()).where(
+                    Story.follow_up_state.in_(("open", "contacted")), Story.follow_up_due_at < now)).scalar()
+            html = c.get("/dashboard").data.decode().replace("\u2009", "")
+            assert re.search(rf'class="fu-open-n">{n_open}<', html)
+            assert re.search(rf'class="fu-overdue-n">{n_overdue}<', html)
+            assert f"{n_overdue} stor" in c.get("/inbox?followup=overdue").data.decode().replace("\u2009", "")
+            c.post("/follow-ups/bulk", data={"op": "resolve", "ids": [late, soon], "note": "gebeld"})
+            assert state(factory, late)[0] == "resolved" and state(factory, soon)[0] == "resolved"
+        finally:
+            app.extensions["gehoor_engine"].dispose()
