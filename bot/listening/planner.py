@@ -28,8 +28,11 @@ from .planning import (  # noqa: F401 (re-exported)
     answer_texts,
     asked_dimensions,
     covered_dimensions,
+    dimensions_said,
+    file_answer,
     needs_follow_up_offer,
     plan_next_dimension,
+    question_key,
     state_band,
     state_language,
 )
@@ -90,9 +93,7 @@ def compose_followup(state: ConversationState, dimension: str, last_text: str, a
     else:
         a = analyze_cached(last_text or "", lang)
         ack = acknowledge_analysis(a, lang, turn, _answered_dimension(state, last_text, asked), state_band(state))
-    key = f"q_{dimension}"
-    if dimension == "situation" and state_band(state) == "promoter":
-        key = "q_situation_positive"
+    key = question_key(state, dimension)
     question = catalogue.text(key, lang, turn + len(state.answers) + (1 if again else 0))
     return f"{ack} {question}".strip()
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from .acknowledgement import negative_emotions
 from .analysis import MessageAnalysis, analyze_cached, analyze_story
-from .nlp import LANGUAGES
-from .wordtables import word_list
+from .nlp import LANGUAGES, fold
+from .wording import folded_words
+from .wordtables import get, word_list
 
 FOLLOWUP_DIMENSIONS = ("situation", "expectation", "impact", "priority", "in_our_place", "blind_spot")
 ANSWER_ORDER = ("reason",) + FOLLOWUP_DIMENSIONS
@@ -102,9 +103,15 @@ def plan_next_dimension(state: ConversationState) -> str | None:
     story = [a for a in analyses if not a.dont_know and not a.done_signal]
     story_words = sum(a.word_count for a in story)
     who = band(state, analyses)
-    # A promoter's short but clear reason ("quick delivery and friendly staff") is not vague.
-    short = story_words < 8 and not (who == "promoter" and any(a.aspects for a in story))
-    vague = not story or all(a.vague for a in story) or short
+    # A concrete story (times, counts, places: what happened is told) is not asked "what
+    # happened?"; nor is a passive's or promoter's short but clear reason ("quick delivery
+    # and friendly staff").
+    concrete = any(a.details for a in story) or "situation" in covered
+    if who == "detractor":
+        short = story_words < 8 and not concrete
+        vague = not story or (all(a.vague for a in story) and not concrete) or short
+    else:  # praise needs no "what happened": only a bare verdict ("prima", "goed") is vague
+        vague = not story or (story_words <= 3 and not concrete and not any(a.aspects for a in story))
     if vague and "situation" not in covered:
         return "situation"
     if {"expectation", "impact"} <= covered and covered & {"priority", "in_our_place"}:
@@ -113,6 +120,43 @@ def plan_next_dimension(state: ConversationState) -> str | None:
         if dim not in covered:
             return dim
     return None
+
+
+def question_key(state: ConversationState, dimension: str) -> str:
+    """The catalogue key of the question for ``dimension``: a passive is asked what would
+    have made it a 9 or 10, a promoter what made the difference (planning.yml)."""
+    keys = get("planning", "question_keys").get(state_band(state)) or {}
+    return keys.get(dimension, f"q_{dimension}")
+
+
+def _cues(lang: str) -> dict[str, list[str]]:
+    return get("planning", "refile", lang)
+
+
+def dimensions_said(text: str, language: str) -> list[str]:
+    """The perspectives ``text`` clearly gives by its own words (refile cues), in the order
+    of FOLLOWUP_DIMENSIONS."""
+    lang = language if language in LANGUAGES else "nl"
+    folded = " " + " ".join(folded_words(text)) + " "
+    return [dim for dim in FOLLOWUP_DIMENSIONS
+            if any(f" {' '.join(fold(c).split())} " in folded for c in _cues(lang).get(dim, ()))]
+
+
+def file_answer(asked: str, text: str, language: str, answers: dict[str, str] | None = None) -> str:
+    """The dimension an answer to the ``asked`` question is stored under: the one it clearly
+    gives when that is not what was asked and not answered yet ("Het meest teleurstellend
+    vind ik dat niemand terugbelde" to the priority question is impact); else ``asked``.
+    The question asked still counts as answered."""
+    if asked not in FOLLOWUP_DIMENSIONS:
+        return asked
+    said = dimensions_said(text, language)
+    if not said or asked in said:
+        return asked
+    answers = answers or {}
+    for dim in said:
+        if dim != "situation" and not (answers.get(dim) or "").strip():
+            return dim
+    return asked
 
 
 def needs_follow_up_offer(state: ConversationState, *analyses: MessageAnalysis) -> bool:
