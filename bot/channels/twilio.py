@@ -148,10 +148,17 @@ class TwilioInput(RasaTwilioInput):
             if sid and self.seen.seen(f"sid:{sid}"):
                 return common.reject(CHANNEL, 409, f"replayed MessageSid {sid} (already handled)", request)
             sender = form.get("From")
-            await on_new_message(UserMessage(
-                inbound.text, self.get_output_channel(), common.namespaced(CHANNEL, sender),
-                input_channel=CHANNEL, metadata=inbound.metadata,
-            ))
+            try:
+                await on_new_message(UserMessage(
+                    inbound.text, self.get_output_channel(), common.namespaced(CHANNEL, sender),
+                    input_channel=CHANNEL, metadata=inbound.metadata,
+                ))
+            except Exception:  # noqa: BLE001 - e.g. the lock store or tracker store is down
+                # Not handled: forget the MessageSid so Twilio's retry (it retries on 5xx) is handled.
+                if sid:
+                    self.seen.forget(f"sid:{sid}")
+                logger.exception("twilio: message %s could not be handled; answering 503 so Twilio retries", sid)
+                return response.text("temporarily unavailable", status=503)
             return response.text("", status=204)
 
         return webhook

@@ -140,3 +140,21 @@ def test_the_real_bot_answers_a_captionless_photo_and_the_transcript_shows_it(ge
     assert customer[-1] == photo and "image/jpeg" in photo and "MM9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f" in photo
     assert story.score is None, "a photo is never a score"
     assert gehoor_stack.say(sender, "8").strip(), "the conversation goes on"
+
+
+async def test_a_message_the_bot_could_not_handle_is_503_and_twilios_retry_is_handled(serve, sent):
+    class FailingOnce(Bot):
+        failures = 1
+
+        async def __call__(self, message):
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionError("lock store unavailable")
+            await super().__call__(message)
+
+    bot = FailingOnce(reply={"text": "Dank je wel."})
+    server = await serve(channel("+3197010250000"), bot)
+    raw = payload("twilio_messaging_webhook_sms.txt")
+    assert (await post(server, raw, twilio_signature(PUBLIC_URL, raw)))[0] == 503  # Twilio retries on 5xx
+    assert (await post(server, raw, twilio_signature(PUBLIC_URL, raw)))[0] == 204
+    assert [m.text for m in bot.messages] == ["8"] and len(sent) == 1
