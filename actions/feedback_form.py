@@ -23,6 +23,7 @@ from bot.contact import InvalidContact, parse_contact
 from bot.listening import (
     FOLLOWUP_DIMENSIONS,
     analyze_cached,
+    file_answer,
     interpret_confirmation,
     needs_follow_up_offer,
     parse_score,
@@ -34,6 +35,7 @@ from actions.ask import QUESTIONS
 from actions.conversation import (
     DIMENSION_SLOTS,
     SLOT_DIMENSIONS,
+    answers,
     conversation_state,
     is_injection,
     latest_intent,
@@ -153,6 +155,9 @@ class ValidateFeedbackForm(FormValidationAction):
         if dimension != "reason" and dimension not in asked:
             events["followups_asked"] = asked + [dimension]
         analysis = analyze_cached(value, previous_language=tracker.get_slot("language"))
+        filed = file_answer(dimension, value, analysis.language, answers(tracker))
+        if filed != dimension:  # it gives another perspective: stored there, the question asked is answered
+            events.update({DIMENSION_SLOTS[filed]: value, slot: ""})
         if analysis.done_signal or latest_intent(tracker) == "done":
             events["followups_done"] = True
         return events

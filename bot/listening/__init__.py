@@ -27,6 +27,7 @@ from .planner import (
     compose_followup,
     compose_reason_question,
     covered_dimensions,
+    file_answer,
     interpret_confirmation,
     needs_follow_up_offer,
     plan_next_dimension,
@@ -50,6 +51,6 @@ __all__ = [
     "AspectMention", "EmotionMention", "MessageAnalysis", "StoryAnalysis", "analyze", "analyze_cached",
     "analyze_story", "text", "detect_language", "DIMENSIONS", "reload_lexicon",
     "FOLLOWUP_DIMENSIONS", "ConversationState", "acknowledge", "compose_acknowledgement", "compose_followup", "compose_reason_question",
-    "covered_dimensions", "interpret_confirmation", "needs_follow_up_offer", "says_nothing_is_wrong",
+    "covered_dimensions", "file_answer", "interpret_confirmation", "needs_follow_up_offer", "says_nothing_is_wrong",
     "plan_next_dimension", "resummarise", "summarise", "ScoreResult", "parse_score", "warm_up",
 ]
