@@ -9,13 +9,22 @@ What is replaced (marker nl / en):
 - e-mail addresses                                   [e-mail] / [e-mail]
 - IBANs that pass the IBAN checksum (stdnum.iban)    [IBAN]
 - Dutch BSNs: 9 digits (or 1234.56.789) passing the 11-proef (stdnum.nl.bsn)   [BSN]
-- phone numbers (phonenumbers.PhoneNumberMatcher, region NL, leniency VALID: Dutch numbers
-  like 06-12345678 / 020 123 4567 and international +44 20 7946 0958)  [telefoon] / [phone]
+- phone numbers (phonenumbers.PhoneNumberMatcher, regions NL then GB, leniency VALID: Dutch
+  numbers like 06-12345678 / 020 123 4567, UK 07911 123456, international +44 20 7946 0958)
+  [telefoon] / [phone]
 - Dutch postcodes "1234 AB" / "1234AB" (upper case, or lower case without a space; not a
   year followed by a short capitalised word like "2019 EN")  [postcode]
+- street addresses (Dutch "Dorpsstraat 12", "Burgemeester de Withstraat 3-2"; English
+  "221B Baker Street"), names after a cue ("mijn naam is …", "ik ben <first name>", "my name
+  is …", "groeten, …"), dates of birth (a date after "geboren", "born", "DOB", …) and IP
+  addresses: bot/store/pii_context.py   [adres]/[address], [naam]/[name],
+  [geboortedatum]/[date of birth], [IP-adres]/[IP address]
+Matching runs on a normalised copy (textsafe.match_form: zero-width and bidi controls removed,
+NFKC, Cyrillic/Greek look-alikes mapped to Latin); the markers replace the original text.
 Ordinary numbers are kept: scores ("8", "8/10"), counts ("3 keer"), order numbers
-("order 12345"), dates ("22-11-2026"), amounts ("€ 49,95"), years.
+("order 12345"), dates that are not a date of birth ("22-11-2026"), amounts ("€ 49,95"), years.
 A 9-digit number that happens to pass the 11-proef is treated as a BSN (by design).
+Measured on tests/store/redaction_set.yml (244 messages): scripts/redaction_eval.py.
 """
 from __future__ import annotations
 
@@ -27,9 +36,14 @@ import phonenumbers
 from stdnum import iban as std_iban
 from stdnum.nl import bsn as std_bsn
 
+from bot.store import pii_context
+from bot.store.textsafe import match_form
+
 MARKERS = {
-    "nl": {"email": "[e-mail]", "phone": "[telefoon]", "iban": "[IBAN]", "bsn": "[BSN]", "postcode": "[postcode]"},
-    "en": {"email": "[e-mail]", "phone": "[phone]", "iban": "[IBAN]", "bsn": "[BSN]", "postcode": "[postcode]"},
+    "nl": {"email": "[e-mail]", "phone": "[telefoon]", "iban": "[IBAN]", "bsn": "[BSN]", "postcode": "[postcode]",
+           "address": "[adres]", "name": "[naam]", "dob": "[geboortedatum]", "ip": "[IP-adres]"},
+    "en": {"email": "[e-mail]", "phone": "[phone]", "iban": "[IBAN]", "bsn": "[BSN]", "postcode": "[postcode]",
+           "address": "[address]", "name": "[name]", "dob": "[date of birth]", "ip": "[IP address]"},
 }
 
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
@@ -73,34 +87,56 @@ def _iban_spans(text: str) -> list:
 
 
 _DIGIT = re.compile(r"\d")
+PHONE_REGIONS = ("NL", "GB")  # Dutch first; UK national numbers for English-speaking customers
 
 
-def find_pii(text: str) -> list:
-    if not text:
-        return []
+def _pattern_spans(text: str) -> list:
     has_at = "@" in text
     digits = len(_DIGIT.findall(text))
-    if not has_at and digits < 4:  # nothing below can match: the common case, kept fast
-        return []
     spans: list = []
     if has_at:
         spans += [Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
     if digits >= 7:  # every IBAN, BSN and phone number has at least 7 digits
         spans += _iban_spans(text)
         spans += [Span(m.start(1), m.end(1), "bsn") for m in _BSN.finditer(text) if std_bsn.is_valid(m.group(1))]
-        try:
-            for match in phonenumbers.PhoneNumberMatcher(text, "NL", leniency=phonenumbers.Leniency.VALID):
-                spans.append(Span(match.start, match.end, "phone"))
-        except Exception:  # noqa: BLE001  phonenumbers on pathological input: keep going
-            pass
-    spans += [Span(m.start(), m.end(), "postcode") for m in _POSTCODE.finditer(text) if _is_postcode(m.group(0))]
-    # resolve overlaps: earlier kinds in the list above win, then longer spans
-    priority = {"email": 0, "iban": 1, "bsn": 2, "phone": 3, "postcode": 4}
-    spans.sort(key=lambda s: (priority[s.kind], s.start, -(s.end - s.start)))
+        for region in PHONE_REGIONS:  # national numbers ("06…", "07911…") are read per region
+            try:
+                for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+                    spans.append(Span(match.start, match.end, "phone"))
+            except Exception:  # noqa: BLE001  phonenumbers on pathological input: keep going
+                pass
+    if digits >= 4:
+        spans += [Span(m.start(), m.end(), "postcode") for m in _POSTCODE.finditer(text) if _is_postcode(m.group(0))]
+        spans += [Span(a, b, "dob") for a, b in pii_context.dob_spans(text)]
+        if "." in text or ":" in text:
+            spans += [Span(a, b, "ip") for a, b in pii_context.ip_spans(text)]
+    elif ":" in text:
+        spans += [Span(a, b, "ip") for a, b in pii_context.ip_spans(text)]
+    if digits:
+        spans += [Span(a, b, "address") for a, b in pii_context.address_spans(text)]
+    spans += [Span(a, b, "name") for a, b in pii_context.name_spans(text)]
+    return spans
+
+
+_PRIORITY = {"email": 0, "iban": 1, "bsn": 2, "phone": 3, "ip": 4, "dob": 5, "postcode": 6, "address": 7, "name": 8}
+
+
+def find_pii(text: str) -> list:
+    """Spans of personal data in `text` (offsets in `text` itself). Matching runs on the text
+    with invisible characters removed and look-alike letters mapped (textsafe.match_form), so
+    "jan\u200b@example.com" or a Cyrillic "е" does not hide an address."""
+    if not text:
+        return []
+    norm, positions = match_form(text)
+    spans = _pattern_spans(norm)
+    # resolve overlaps: earlier kinds in _PRIORITY win, then longer spans
+    spans.sort(key=lambda s: (_PRIORITY[s.kind], s.start, -(s.end - s.start)))
     chosen: list = []
     for s in spans:
-        if all(s.end <= c.start or s.start >= c.end for c in chosen):
+        if s.end > s.start and all(s.end <= c.start or s.start >= c.end for c in chosen):
             chosen.append(s)
+    if positions is not None:
+        chosen = [Span(positions[s.start], positions[s.end - 1] + 1, s.kind) for s in chosen]
     return sorted(chosen)
 
 

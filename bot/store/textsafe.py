@@ -63,3 +63,41 @@ def clean_json(value: Any, cap: int = MAX_METADATA_STRING_CHARS, _depth: int = 0
     if isinstance(value, (list, tuple, set)):
         return [clean_json(v, cap, _depth + 1) for v in value]
     return clean_text(value, cap)
+
+
+# ---------------------------------------------------------------------------- matching form
+# Characters that render as nothing but split a word for a regular expression: zero-width
+# spaces and joiners, word joiner, invisible operators, BOM, soft hyphen, Mongolian vowel
+# separator, and the bidirectional embedding/override/isolate controls.
+INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"
+                      "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Cyrillic and Greek letters that look like Latin ones (Unicode TR39 confusables, the ones
+# that occur in e-mail addresses and names in practice).
+CONFUSABLES = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
+    "ԁ": "d", "ɡ": "g", "һ": "h", "ӏ": "l", "ԛ": "q", "ԝ": "w", "А": "A", "В": "B", "Е": "E", "К": "K",
+    "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "І": "I", "Ј": "J", "Ѕ": "S",
+    "α": "a", "ο": "o", "ρ": "p", "ν": "v", "ι": "i", "κ": "k", "τ": "t", "Α": "A", "Β": "B", "Ε": "E",
+    "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Χ": "X",
+    "Υ": "Y",
+})
+
+
+def match_form(text: str):
+    """(normalised text, positions) for pattern matching: invisible characters dropped, NFKC
+    (fullwidth ＠ → @, ligatures) and Latin look-alikes mapped to Latin. positions[i] is the
+    index in `text` of normalised character i (None when `text` is plain ASCII: unchanged)."""
+    import unicodedata
+
+    if text.isascii():
+        return text, None
+    out: list = []
+    positions: list = []
+    for i, ch in enumerate(text):
+        if ch in INVISIBLE:
+            continue
+        mapped = unicodedata.normalize("NFKC", ch).translate(CONFUSABLES) if ord(ch) > 127 else ch
+        for piece in mapped:
+            out.append(piece)
+            positions.append(i)
+    return "".join(out), positions
