@@ -372,7 +372,7 @@ def follow_up_view(story) -> dict:
     }
 
 
-def _move_follow_up(st: Story, new: str, note: str) -> Optional[str]:
+def _move_follow_up(st: Story, new: str, note: str, **audit_extra) -> Optional[str]:
     """Apply one follow-up move with its audit entry; returns an error message or None."""
     if new == "resolved" and not note:
         return "Write down what was done, so colleagues know."
@@ -384,7 +384,7 @@ def _move_follow_up(st: Story, new: str, note: str) -> Optional[str]:
     if changes:
         old = changes.get("follow_up_state", (new, new))[0]
         audit(db(), actor(), "change", f"story:{st.id}", field="follow_up", old=old, new=new,
-              **({"note_length": len(note)} if note else {}))
+              **({"note_length": len(note)} if note else {}), **audit_extra)
         st.updated_at = now
         if note:
             db().add(Note(story_id=st.id, author=actor(), text=f"{follow_up.LABELS[new]}: {note[:5000]}"))
@@ -461,7 +461,7 @@ def follow_ups_bulk():
                 st.updated_at = utcnow()
             done += 1
         else:
-            error = _move_follow_up(st, "resolved", note)
+            error = _move_follow_up(st, "resolved", note, bulk=True)
             if error and not note:
                 db().rollback()
                 flash(error, "error")

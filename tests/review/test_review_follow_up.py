@@ -158,6 +158,7 @@ def test_bulk_assign_and_resolve_audit_each_story(client_for, factory):
     with factory() as s:
         assigned = s.execute(select(AuditEntry).where(AuditEntry.target.in_((f"story:{a}", f"story:{b}")))).scalars().all()
         fields = sorted((e.target, e.detail["field"], e.detail.get("new")) for e in assigned)
+        assert all(e.detail.get("bulk") is True and e.actor == ME for e in assigned)
     assert fields == sorted([(f"story:{a}", "assignee", ME), (f"story:{b}", "assignee", ME),
                              (f"story:{a}", "follow_up", "resolved"), (f"story:{b}", "follow_up", "resolved")])
     assert follow_up_audits(factory, closed) == []
