@@ -133,12 +133,12 @@ def test_export_takes_review_app_query_or_ids(store):
         store.repo.save(snapshot_from_events(f"q{i}", Conversation(f"q{i}", t0=1.795e9 + i * 100).session_start().user(text).events))
     with store.session() as s:
         query = fulltext_filter(s.query(Story).filter(Story.language == "nl"), "pakket", store.engine)
-        got = [r["conversation_id"] for r in iter_records(s, query)]
+        got = [r["conversation_id"] for r in iter_records(s, query, redact=False)]
         assert got == ["q0", "q2"]
         stmt = fulltext_filter(select(Story).order_by(Story.id.desc()), "factuur", store.engine)
-        assert [r["conversation_id"] for r in iter_records(s, stmt)] == ["q1"]
+        assert [r["conversation_id"] for r in iter_records(s, stmt, redact=False)] == ["q1"]
         ids = [r[0] for r in s.execute(select(Story.id).order_by(Story.id.desc()))]
-        assert [r["conversation_id"] for r in iter_records(s, ids)] == ["q2", "q1", "q0"]  # given order
+        assert [r["conversation_id"] for r in iter_records(s, ids, redact=False)] == ["q2", "q1", "q0"]  # given order
         assert [r["conversation_id"] for r in iter_records(s, [ids[0]], status="complete")] == []
 
 
