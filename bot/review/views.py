@@ -205,6 +205,7 @@ def inbox():
         "inbox.html", filters=filters, rows=rows, total=total, capped=capped,
         older=page["older"], newer=page["newer"], choices=choices, params=filters.params(),
         review_statuses=REVIEW_STATUSES, first_page=not (request.args.get("before") or request.args.get("after")),
+        my_follow_ups=queries.follow_up_counts(s, now, g.user.email),
     )
 
 

@@ -128,6 +128,8 @@ def test_my_follow_ups_lists_mine_open_overdue_first(client_for, factory):
     assert done not in row_ids(html) and others not in row_ids(html)
     assert re.search(r"4 open · <span[^>]*>2 overdue", html)
     assert html.count('class="fu-row is-overdue"') == 2
+    inbox = client_for("reviewer").get("/inbox").data.decode()
+    assert re.search(r'id="my-follow-ups">My follow-ups: 4 \(2 overdue\)</a>', inbox)
     everybody = row_ids(client_for("reviewer").get("/follow-ups?who=all").data.decode())
     assert everybody.index(others) < everybody.index(very_late) and done not in everybody
     with factory() as s:
