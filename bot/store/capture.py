@@ -12,7 +12,8 @@ Rules (the capture contract):
   (`reset_slots`/`restart` clear them);
 - transcript = `user` events (role "customer") and `bot` events (role "bot") with their text
   and timestamp, in event order; events without text (None) are skipped, an empty
-  customer message is kept as "";
+  customer message is kept as ""; a customer's edit of an earlier message (metadata
+  `edit_of`, docs/channels.md) is a message of its own that starts with "✎ ";
 - channel = the first user event's `input_channel` (None → "unknown"); channel metadata =
   that event's `metadata` without Rasa-internal keys (`model_id`, `assistant_id`);
 - score, answers, summary, correction, consent, contact, status, end reason come from slots;
@@ -39,6 +40,7 @@ DIMENSIONS = ("reason", "situation", "expectation", "impact", "priority", "in_ou
 ANSWER_SLOTS = {f"answer_{d}": d for d in DIMENSIONS}
 END_REASONS = ("completed", "customer_stopped", "handed_off", "idle")
 RASA_INTERNAL_METADATA_KEYS = frozenset({"model_id", "assistant_id"})
+EDIT_MARK = "✎ "  # starts a customer message that edits an earlier one (metadata "edit_of")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PREFIX = "GH-"
 
@@ -345,6 +347,8 @@ def snapshot_from_events(conversation_id: str, events: list) -> Optional[StorySn
                 first_user = ev
             text = ev.get("text")
             if text is not None:
+                if isinstance(ev.get("metadata"), dict) and ev["metadata"].get("edit_of"):
+                    text = EDIT_MARK + text  # an edit of an earlier message (Messenger, Telegram)
                 messages.append(TranscriptMessage("customer", clean_text(text), at))
         elif kind == "bot":
             text = ev.get("text")

@@ -76,3 +76,18 @@ def test_media_text_names_what_came_with_its_ids():
     assert common.text_or_media("  ", PHOTO) == common.media_text(PHOTO)
     assert common.text_or_media("kapot", PHOTO) == "kapot"
     assert common.text_or_media(None, []) is None
+
+
+def test_an_edit_is_marked_in_the_stored_transcript():
+    from bot.store.capture import snapshot_from_events
+
+    now = time.time()
+    events = [{"event": "session_started", "timestamp": now},
+              {"event": "user", "text": "6", "timestamp": now + 1, "input_channel": "messenger",
+               "metadata": {"message_id": "m_6"}},
+              {"event": "bot", "text": "Waarom een 6?", "timestamp": now + 2},
+              {"event": "user", "text": "7", "timestamp": now + 3, "input_channel": "messenger",
+               "metadata": {"edit_of": "m_6", "num_edit": 1}}]
+    snapshot = snapshot_from_events("messenger:1", events)
+    assert [(m.role, m.text) for m in snapshot.messages] == [("customer", "6"), ("bot", "Waarom een 6?"),
+                                                            ("customer", "✎ 7")]
