@@ -18,6 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.listening import compose_followup, compose_reason_question, resummarise, summarise
+from bot.listening.summary import resummary_record, summary_record
 
 from actions.conversation import (
     DIMENSION_SLOTS,
@@ -113,9 +114,10 @@ class AskSummaryFeedback(Question):
     slot = "summary_feedback"
 
     def ask(self, dispatcher, tracker, language):
-        summary = summarise(conversation_state(tracker, language))
-        dispatcher.utter_message(text=summary, buttons=yes_no_buttons(language))
-        return [SlotSet("summary", summary)]
+        state = conversation_state(tracker, language)
+        dispatcher.utter_message(text=summarise(state), buttons=yes_no_buttons(language))
+        # stored without the bot's intro and "Klopt dat?": the story the customer checks
+        return [SlotSet("summary", summary_record(state))]
 
 
 class AskCorrection(Question):
@@ -130,9 +132,10 @@ class AskResummaryFeedback(Question):
     slot = "resummary_feedback"
 
     def ask(self, dispatcher, tracker, language):
-        summary = resummarise(conversation_state(tracker, language), tracker.get_slot("correction") or "")
-        dispatcher.utter_message(text=summary, buttons=yes_no_buttons(language))
-        return [SlotSet("summary", summary)]
+        state = conversation_state(tracker, language)
+        correction = tracker.get_slot("correction") or ""
+        dispatcher.utter_message(text=resummarise(state, correction), buttons=yes_no_buttons(language))
+        return [SlotSet("summary", resummary_record(state, correction))]
 
 
 class AskContactConsent(Question):

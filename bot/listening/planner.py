@@ -38,7 +38,13 @@ from .planning import (  # noqa: F401 (re-exported)
 )
 from .score import parse_score
 from .shifting import shift_pronouns  # noqa: F401 (re-exported)
-from .summary import RESTATEMENT_WORDS, resummarise, summarise  # noqa: F401 (re-exported)
+from .summary import (  # noqa: F401 (re-exported)
+    RESTATEMENT_WORDS,
+    resummarise,
+    resummary_record,
+    summarise,
+    summary_record,
+)
 from .wording import WORD
 
 

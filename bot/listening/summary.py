@@ -9,6 +9,7 @@ from .planning import FOLLOWUP_DIMENSIONS, ConversationState, answer_texts, aske
 from .shifting import shift_pronouns
 from .wording import (
     bare_yes_no,
+    cap,
     clean,
     is_statement,
     lower_first,
@@ -16,6 +17,7 @@ from .wording import (
     sentence,
     speaks_for_company,
     story_text,
+    strip_politeness,
     wish_like,
 )
 
@@ -32,10 +34,14 @@ def summary_body(state: ConversationState, lang: str) -> list[str]:
     fragment ("dat het snel gaat") is labelled by what it says (its dimensions), or by
     the question it answered when its words name no dimension."""
     body: list[str] = []
-    for key, raw in answer_texts(state):
-        a = analyze_cached(raw, lang)
-        if a.dont_know or a.done_signal or a.gibberish or bare_yes_no(raw):
-            continue
+    for key, said in answer_texts(state):
+        a = analyze_cached(said, lang)
+        raw = strip_politeness(said)
+        if a.dont_know or a.done_signal or a.gibberish or getattr(a, "nothing_to_add", False) \
+                or not raw or bare_yes_no(raw):
+            continue  # answered, but nothing to add: "nee bedankt", "ja", "no thanks"
+        if raw != said:
+            a = analyze_cached(raw, lang)
         shifted = clean(shift_pronouns(story_text(raw), lang))
         if not shifted:
             continue
@@ -62,39 +68,52 @@ def summary_body(state: ConversationState, lang: str) -> list[str]:
     return body
 
 
-def summarise(state: ConversationState) -> str:
-    """The story in the customer's own words, ending with a check question."""
+def summary_record(state: ConversationState) -> str:
+    """The summary as it is stored: the score and the story, without the bot's intro and
+    check question (what the customer is asked to confirm, word for word)."""
     lang = state_language(state)
-    parts = [catalogue.text("summary_intro", lang, len(asked_dimensions(state)))]
+    parts = []
     if state.score is not None:
         parts.append(catalogue.text("summary_score", lang, score=int(state.score)))
-    body = summary_body(state, lang)
-    parts.extend(body or [catalogue.text("summary_empty", lang)])
-    parts.append(catalogue.text("summary_check", lang))
+    parts.extend(summary_body(state, lang) or [catalogue.text("summary_empty", lang)])
     return " ".join(parts)
 
 
-def resummarise(state: ConversationState, correction: str) -> str:
-    """Summary after a correction: the correction is the authoritative version."""
+def summarise(state: ConversationState) -> str:
+    """The story in the customer's own words, ending with a check question."""
     lang = state_language(state)
-    corrected = clean(shift_pronouns(correction or "", lang), max_words=60)
+    intro = catalogue.text("summary_intro", lang, len(asked_dimensions(state)))
+    return " ".join([intro, summary_record(state), catalogue.text("summary_check", lang)])
+
+
+def _resummary_parts(state: ConversationState, correction: str) -> tuple[str, list[str]]:
+    """(intro, story) of the summary after a correction: the correction is the
+    authoritative version."""
+    lang = state_language(state)
+    corrected = clean(shift_pronouns(strip_politeness(correction or ""), lang), max_words=60)
     body = summary_body(state, lang) if corrected and len(corrected.split()) < RESTATEMENT_WORDS else []
     if body:
-        parts = [catalogue.text("resummary_detail_intro", lang, len(state.asked))]
+        parts = []
         if state.score is not None:
             parts.append(catalogue.text("summary_score", lang, score=int(state.score)))
         parts.extend(body)
         detail = lower_first(corrected)
         parts.append(catalogue.text("resummary_detail", lang,
                                     correction=detail + ("" if detail[-1] in ".!?…" else ".")))
-        parts.append(catalogue.text("summary_check", lang))
-        return " ".join(parts)
-    parts = [catalogue.text("resummary_intro", lang, len(state.asked))]
-    intro = parts[0]
+        return catalogue.text("resummary_detail_intro", lang, len(state.asked)), parts
+    intro = catalogue.text("resummary_intro", lang, len(state.asked))
     if corrected and intro.endswith(":") and not corrected.startswith(("I ", "I'")):
         corrected = corrected[:1].lower() + corrected[1:]
-        parts.append(corrected + ("" if corrected[-1] in ".!?…" else "."))
-    else:
-        parts.append(sentence(corrected) if corrected else catalogue.text("summary_empty", lang))
-    parts.append(catalogue.text("summary_check", lang))
-    return " ".join(parts)
+        return intro, [corrected + ("" if corrected[-1] in ".!?…" else ".")]
+    return intro, [sentence(corrected) if corrected else catalogue.text("summary_empty", lang)]
+
+
+def resummary_record(state: ConversationState, correction: str) -> str:
+    """The corrected summary as it is stored, without the bot's intro and check question."""
+    return cap(" ".join(_resummary_parts(state, correction)[1]))
+
+
+def resummarise(state: ConversationState, correction: str) -> str:
+    """Summary after a correction: the correction is the authoritative version."""
+    intro, parts = _resummary_parts(state, correction)
+    return " ".join([intro, *parts, catalogue.text("summary_check", state_language(state))])

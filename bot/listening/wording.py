@@ -117,3 +117,26 @@ def bare_yes_no(text: str, lang: str = "nl") -> bool:
     ws = [fold(w) for w in WORD.findall(text or "")]
     return 0 < len(ws) <= 2 and all(w in words("wording", lang if lang in ("nl", "en") else "nl", "yes_no")
                                     for w in ws)
+
+
+@lru_cache(maxsize=2)
+def _politeness(greetings: tuple[str, ...], thanks: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern]:
+    def alternation(phrases):
+        return "|".join(r"\s+".join(map(re.escape, p.split())) for p in sorted(phrases, key=len, reverse=True))
+    lead = re.compile(r"^\s*(?:(?:" + alternation(greetings) + r")\b[\s,.!:;-]*)+", re.IGNORECASE)
+    tail = re.compile(r"(?:[\s,.!;:-]*\b(?:" + alternation(thanks) + r"))+[\s,.!;:)-]*$", re.IGNORECASE)
+    return lead, tail
+
+
+def strip_politeness(text: str) -> str:
+    """``text`` without a greeting before it or thanks after it: "Hoi, de monteur kwam
+    niet" -> "de monteur kwam niet"; "goed, dank je!" -> "goed". A message that is only
+    politeness becomes empty."""
+    lead, tail = _politeness(word_list("wording", "greetings"), word_list("wording", "thanks"))
+    sentences = [p for p in re.split(r"(?<=[.!?])\s+|\n", (text or "").strip()) if p.strip()]
+    kept = []
+    for sentence in sentences:
+        rest = tail.sub("", lead.sub("", sentence)).strip()
+        if rest:
+            kept.append(rest)
+    return " ".join(kept)

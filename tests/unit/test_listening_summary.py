@@ -1,0 +1,54 @@
+"""The summary (issue #13, item 4): the story in the customer's words, free of yes/no,
+politeness and bot boilerplate; stored without the bot's own intro and check question."""
+import pytest
+
+from bot.listening import ConversationState, catalogue, summarise
+from bot.listening.summary import resummary_record, summary_record
+
+BOILERPLATE = {
+    "nl": [": bedankt", ": nee", ": ja", "dank je", "bedankt", "hoi", "nee hoor", "nee bedankt"],
+    "en": [": thanks", ": no", ": yes", "thanks", "thank you", "no thanks", "hi,", "hello"],
+}
+
+
+@pytest.mark.parametrize("lang, answers, asked, kept", [
+    ("nl", {"reason": "De bezorger was een uur te laat, dank je", "expectation": "nee bedankt",
+            "impact": "ja", "priority": "Het meest teleurstellend vind ik dat niemand terugbelde"},
+     ["expectation", "impact", "priority"], ["bezorger was een uur te laat", "niemand terugbelde"]),
+    ("nl", {"reason": "Hoi, de monteur kwam niet opdagen", "expectation": "nee hoor",
+            "in_our_place": "nee dank je"}, ["expectation", "in_our_place"], ["monteur kwam niet opdagen"]),
+    ("en", {"reason": "good service, quick delivery. thanks!", "in_our_place": "no thanks",
+            "priority": "hi, well the driver could be friendlier"}, ["in_our_place", "priority"],
+     ["good service, quick delivery", "the driver could be friendlier"]),
+    ("en", {"reason": "Hello, my parcel was left in the rain", "expectation": "yes",
+            "impact": "no thank you"}, ["expectation", "impact"], ["parcel was left in the rain"]),
+])
+def test_summary_is_free_of_yes_no_and_politeness(lang, answers, asked, kept):
+    summary = summarise(ConversationState(lang, 4, answers, asked=asked))
+    low = summary.lower()
+    for phrase in BOILERPLATE[lang]:
+        assert phrase not in low, summary
+    for phrase in kept:
+        assert phrase in low, summary
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_stored_summary_has_no_intro_and_no_check_question(lang):
+    reason = "de bezorger was een uur te laat" if lang == "nl" else "the driver was an hour late"
+    state = ConversationState(lang, 4, {"reason": reason})
+    record = summary_record(state)
+    for i, _ in enumerate(catalogue.variants("summary_intro", lang)):
+        assert catalogue.text("summary_intro", lang, i) not in record
+    assert catalogue.text("summary_check", lang) not in record
+    assert "?" not in record
+    assert ("bezorger" if lang == "nl" else "driver") in record
+    assert record in summarise(state)  # what the customer confirmed, word for word
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_stored_resummary_has_no_intro_and_no_check_question(lang):
+    state = ConversationState(lang, 4, {"reason": "x y z"})
+    correction = "het was de monteur, niet de bezorger" if lang == "nl" else "it was the engineer, not the driver"
+    record = resummary_record(state, correction)
+    assert "?" not in record and ("monteur" in record or "engineer" in record)
+    assert catalogue.text("summary_check", lang) not in record
