@@ -20,6 +20,8 @@ FILLERS = {"eigenlijk", "echt", "hoor", "nou", "well", "um", "eh", "ehm", "uhm",
            "gewoon", "really", "actually", "just", "hmm", "tja", "ja", "yes", "nee", "no",
            "verder", "oh", "ok", "oke", "okay", "dus", "so"}
 _VOWELS = set("aeiouy")
+# four neighbouring keys: "qwerqwer", "asdf" — keyboard mash even with a vowel in it
+_KEYBOARD_RUN = re.compile(r"qwer|asdf|zxcv|hjkl|uiop|sdfg|dfgh|fghj|ghjk|xcvb|cvbn|vbnm|wert|rewq|fdsa|lkjh")
 
 
 @dataclass
@@ -54,6 +56,7 @@ class MessageAnalysis:
     dont_know: bool = False
     done_signal: bool = False
     nothing_to_add: bool = False  # a polite refusal or bare yes/no: answered, with nothing to add
+    fed_up: bool = False  # "ik ben het zat", "I'm so over this": frustration, never "done"
     question: bool = False  # the customer asked something / wants something done
     gibberish: bool = False
     abuse: bool = False  # swearing / insults: answer calmly (catalogue key "calm")
@@ -118,14 +121,17 @@ def _is_gibberish(tokens: list[str], res_all) -> bool:
         return False
     known = 0
     for lang_res in res_all.languages.values():
-        known += sum(1 for t in alpha if t in lang_res.markers)
+        # "pfffff" is "pff": an interjection of feeling, not keyboard mash
+        known += sum(1 for t in alpha if t in lang_res.markers
+                     or re.sub(r"(.)\1{2,}", r"\1\1", t) in lang_res.interjections
+                     or re.sub(r"(.)\1+", r"\1", t) in lang_res.interjections)
     if known:
         return False
     odd = 0
     for t in alpha:
         vowels = sum(1 for c in t if c in _VOWELS)
         if (len(t) >= 4 and vowels / len(t) < 0.2) or re.search(r"[^aeiouy\W]{5,}", t) \
-                or re.search(r"(.)\1\1", t) or re.search(r"(..)\1\1", t):
+                or re.search(r"(.)\1\1", t) or re.search(r"(..)\1\1", t) or _KEYBOARD_RUN.search(t):
             odd += 1
     return odd >= max(1, math.ceil(len(alpha) / 2))
 
@@ -251,7 +257,8 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
 
     # --- whole-message signals -------------------------------------------------
     dont_know = _matches_whole(norm, res.dont_know, slack=3)
-    done = _matches_whole(norm, res.done, slack=4)
+    fed_up = bool(res.fed_up and res.fed_up.find(doc))
+    done = _matches_whole(norm, res.done, slack=4) and not fed_up
     if done and dont_know:
         if norm in res.dont_know:
             done = False  # "niks" is "nothing", not "that was all"
@@ -281,7 +288,7 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
         text=text, language=language, aspects=aspects, sentiment=round(score, 3),
         sentiment_label=label, emotions=emotions, dimensions=dimensions,
         repeat_contact=bool(repeat_terms), repeat_terms=repeat_terms, vague=vague,
-        dont_know=dont_know, done_signal=done, nothing_to_add=nothing_to_add, question=question, gibberish=gibberish,
+        dont_know=dont_know, done_signal=done, nothing_to_add=nothing_to_add, fed_up=fed_up, question=question, gibberish=gibberish,
         abuse=bool(res.abuse.find(doc)),
         word_count=word_count, details=details,
     )

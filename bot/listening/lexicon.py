@@ -65,6 +65,10 @@ class LanguageResources:
     dont_know: frozenset[str]
     done: frozenset[str]
     nothing_to_add: frozenset[str] = frozenset()  # polite refusals, bare yes/no
+    fed_up: TermIndex | None = None  # "ik ben het zat": frustration, never "done"
+    interjections: frozenset[str] = frozenset()  # "pff", "grr": feelings, not keyboard mash
+    person_terms: TermIndex | None = None  # a request for a person names one (interrupts.py)
+    question_openers: frozenset[str] = frozenset()  # first words that make a question
     markers: frozenset[str] = field(default_factory=frozenset)
     # regular expressions on the folded text, per dimension ("ik zou <werkwoord>")
     dimension_patterns: tuple[tuple[str, "re.Pattern[str]"], ...] = ()
@@ -147,6 +151,10 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
                     aspect_entries.append((name, term))
         sent = s.get("sentiment") or {}
         sent_entries = [(key, term) for key in SENTIMENT_KEYS for term in sent.get(key) or ()]
+        # a fed-up idiom is strongly negative and frustration (unless listed there already)
+        fed_up = list(s.get("fed_up") or ())
+        listed = {fold(str(t)) for _, t in sent_entries}
+        sent_entries += [("strong_negative", t) for t in fed_up if fold(str(t)) not in listed]
         # polar words of the other language too ("happy" in a Dutch conversation), but
         # not those that are also ordinary words here (nl "kind" = child, "glad" = slippery)
         own = {fold(str(t)) for _, t in sent_entries} | markers[lang] | CROSS_EXCLUDE
@@ -165,6 +173,9 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
                 adjectives[" ".join(fold(term).split())] = emotion
             for term in (spec or {}).get("terms") or ():
                 emo_entries.append((emotion, term))
+        listed = {fold(str(t)) for _, t in emo_entries}
+        emo_entries += [("frustration", t) for t in fed_up if fold(str(t)) not in listed]
+        interruptions = s.get("interruptions") or {}
         dim_entries = [(dim, term) for dim, terms in (s.get("dimensions") or {}).items()
                        for term in terms or ()]
         languages[lang] = LanguageResources(
@@ -185,6 +196,10 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
             dont_know=_phrase_set(s.get("dont_know")),
             done=_phrase_set(s.get("done")),
             nothing_to_add=_phrase_set(s.get("nothing_to_add")),
+            fed_up=TermIndex(nlp, [("fed_up", t) for t in fed_up]),
+            interjections=_phrase_set(s.get("interjections")),
+            person_terms=TermIndex(nlp, [("person", t) for t in interruptions.get("person") or ()]),
+            question_openers=_phrase_set(interruptions.get("question_openers")),
             markers=markers[lang],
             dimension_patterns=_patterns(s.get("dimension_patterns"), signals_file, lang),
             question_terms=_phrase_set(s.get("questions")),

@@ -22,3 +22,25 @@ def test_polite_refusals_and_bare_yes_no_add_nothing(text):
 ])
 def test_answers_with_content_are_not_nothing(text):
     assert not analyze(text).nothing_to_add, text
+
+
+# --- done or fed up ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "ik heb er schoon genoeg van", "ik ben het zat", "I've had it with you", "I'm so over this",
+    "ik ben er klaar mee", "ik ben het spuugzat", "I'm sick and tired of it", "ik ben het beu",
+    "I'm fed up with this company",
+])
+def test_fed_up_idioms_are_frustration_not_done(text):
+    a = analyze(text)
+    assert a.fed_up and not a.done_signal, text
+    assert "frustration" in a.emotion_names, a.emotion_names
+    assert a.sentiment_label == "negative", (text, a.sentiment)
+
+
+@pytest.mark.parametrize("text", [
+    "dat was het", "nee verder niks", "that's all", "nothing else", "dat was het wel", "that's it",
+])
+def test_only_what_ends_the_story_is_done(text):
+    a = analyze(text)
+    assert a.done_signal and not a.fed_up, text
