@@ -48,6 +48,12 @@ def answer_to_reflect(tracker: Tracker) -> str | None:
     return text
 
 
+def unreadable(tracker: Tracker, slot: str) -> bool:
+    """The answer to this question could not be read (action_clarify asked once already):
+    the question comes again in other words, with how short an answer may be."""
+    return tracker.get_slot("clarified_slot") == slot
+
+
 class Question(ABC):
     """Base: how to ask for one slot of the feedback form."""
 
@@ -85,7 +91,8 @@ class AskReason(Question):
     def ask(self, dispatcher, tracker, language):
         state = conversation_state(tracker, language)
         again = answer_to_reflect(tracker) is None and tracker.latest_action_name != "action_opening"
-        dispatcher.utter_message(text=compose_reason_question(state, again=again))
+        dispatcher.utter_message(text=compose_reason_question(state, again=again,
+                                                              unreadable=unreadable(tracker, self.slot)))
         return []
 
 
@@ -96,7 +103,8 @@ def _follow_up_action(dimension: str) -> type:
         state = conversation_state(tracker, language)
         answer = answer_to_reflect(tracker)
         # No answer to reflect means we are asking again after an interruption: other words.
-        dispatcher.utter_message(text=compose_followup(state, dimension, answer, again=answer is None))
+        dispatcher.utter_message(text=compose_followup(state, dimension, answer, again=answer is None,
+                                                       unreadable=unreadable(tracker, self.slot)))
         return []
 
     return type(f"Ask_{dimension}", (Question,), {"slot": DIMENSION_SLOTS[dimension], "ask": ask})

@@ -78,12 +78,14 @@ def _bare_score(text: str) -> int | None:
     return result.value if result.ok else None
 
 
-def compose_followup(state: ConversationState, dimension: str, last_text: str, again: bool = False) -> str:
+def compose_followup(state: ConversationState, dimension: str, last_text: str, again: bool = False,
+                     unreadable: bool = False) -> str:
     """Acknowledge ``last_text`` in the customer's words, then ask ONE open question.
 
     ``again=True`` is for asking the same question after an interruption (why-ask,
     abuse, a question the bot cannot answer): no acknowledgement, and other words than
-    the first time, so the bot never repeats itself word for word."""
+    the first time, so the bot never repeats itself word for word. ``unreadable=True`` (the
+    answer could not be read) adds how short an answer may be, with an example."""
     if dimension not in FOLLOWUP_DIMENSIONS:
         raise ValueError(f"unknown dimension {dimension!r}")
     lang = state_language(state)
@@ -93,7 +95,7 @@ def compose_followup(state: ConversationState, dimension: str, last_text: str, a
     turn = len(asked)
     score = _bare_score(last_text or "")
     if again:
-        ack = ""
+        ack = catalogue.text("reask_hint", lang, turn) if unreadable else ""
     elif score is not None and state.answers.get("reason"):
         ack = catalogue.text("ack_score", lang, turn, score=score)  # the score came after the story
     else:
@@ -104,14 +106,15 @@ def compose_followup(state: ConversationState, dimension: str, last_text: str, a
     return f"{ack} {question}".strip()
 
 
-def compose_reason_question(state: ConversationState, again: bool = False) -> str:
+def compose_reason_question(state: ConversationState, again: bool = False, unreadable: bool = False) -> str:
     """"Wat is de belangrijkste reden voor je 4?" — or a variant without a score.
 
     ``again=True`` asks it once more after an interruption, without thanking for the
     score a second time and in other words than the first time."""
     lang = state_language(state)
+    hint = catalogue.text("reask_hint", lang, len(state.answers)) + " " if again and unreadable else ""
     if state.score is None:
-        return catalogue.text("ask_reason_no_score", lang, len(state.answers) + (1 if again else 0))
+        return hint + catalogue.text("ask_reason_no_score", lang, len(state.answers) + (1 if again else 0))
     if again:
-        return catalogue.text("ask_reason_again", lang, int(state.score), score=int(state.score))
+        return hint + catalogue.text("ask_reason_again", lang, int(state.score), score=int(state.score))
     return catalogue.text("ask_reason", lang, int(state.score), score=int(state.score))

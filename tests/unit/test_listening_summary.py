@@ -52,3 +52,34 @@ def test_the_stored_resummary_has_no_intro_and_no_check_question(lang):
     record = resummary_record(state, correction)
     assert "?" not in record and ("monteur" in record or "engineer" in record)
     assert catalogue.text("summary_check", lang) not in record
+
+
+# --- re-asks after an unreadable answer (issue #13, item 5) -------------------------------
+
+from bot.listening import compose_followup, compose_reason_question, text  # noqa: E402
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("dimension", ["situation", "expectation", "impact", "priority"])
+def test_a_reask_after_an_unreadable_answer_uses_other_words_and_an_example(lang, dimension):
+    state = ConversationState(lang, 4, {"reason": "slecht" if lang == "nl" else "bad"})
+    first = compose_followup(state, dimension, state.answers["reason"])
+    again = compose_followup(state, dimension, "asdfgh", again=True, unreadable=True)
+    assert again != first and first.split(". ")[-1] != again.split(". ")[-1]
+    assert ("bijvoorbeeld" in again) if lang == "nl" else ("for example" in again)
+    assert again.count("?") == 1 and again.endswith("?")
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_score_is_asked_again_with_an_example(lang):
+    for i in range(2):
+        retry = text("ask_score_retry", lang, i)
+        assert any(d in retry for d in "78") and retry.count("?") == 1 and retry.endswith("?")
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_reason_is_asked_again_with_an_example(lang):
+    state = ConversationState(lang, 4)
+    again = compose_reason_question(state, again=True, unreadable=True)
+    assert again != compose_reason_question(state) and again.count("?") == 1
+    assert ("bijvoorbeeld" in again) if lang == "nl" else ("for example" in again)
