@@ -6,9 +6,12 @@ Webhook: ``GET/POST /webhooks/messenger/webhook``.
   ``hub.challenge``).
 * ``POST``: checks the body size, then ``X-Hub-Signature-256`` (HMAC-SHA256 of the raw
   body with the app secret, constant-time compare) → 403 when missing or wrong;
-  then handles text messages, quick replies and postbacks; echoes, deliveries and
-  reads are acknowledged and ignored. Replays: a message id seen in the replay window
-  → 409; an event older than the window → 403.
+  then handles text messages, quick replies and postbacks (``GET_STARTED`` is a
+  greeting, never an answer); a photo, sticker, voice note, file or location without
+  text is answered and recorded with its URL or sticker id; an edit is recorded, not
+  answered; echoes, deliveries and reads are acknowledged and ignored. Retries: a
+  message id already handled → 200, not handled again; an event older than the replay
+  window → 403.
 
 Replies go to ``{graph_api_url}/me/messages`` with the page access token; buttons
 become quick replies. Sender ids are ``messenger:<psid>``.
@@ -206,7 +209,7 @@ class MessengerInput(InputChannel):
         return common.constant_time_equals(expected, header.strip())
 
     @staticmethod
-    def _classify(event: Dict[str, Any]) -> "Inbound":
+    def _classify(event: Dict[str, Any]) -> Inbound:
         """What one ``messaging`` event is: a message to answer, an edit to record, or nothing."""
         message = event.get("message")
         if isinstance(message, dict):
