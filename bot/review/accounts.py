@@ -1,18 +1,24 @@
-"""Staff accounts: argon2 password hashing, account management, login with throttling.
+"""Staff accounts: argon2 password hashing, account management, login with throttling, TOTP.
 
-Throttling is kept in the audit log (action ``login_failed``), so it survives restarts and is
-shared by every process that uses the same database:
+Throttling is kept in the audit log (action ``login_failed``, actor = account, target = source
+IP), so it survives restarts and is shared by every process that uses the same database. It is
+built so that an attacker cannot lock a staff member out:
 
-- per account: ``GEHOOR_LOGIN_MAX_FAILURES`` (5) failed logins within ``GEHOOR_LOGIN_LOCK_MINUTES``
-  (15) lock the account for logins until the oldest of those failures is 15 minutes old; a
-  successful login resets the count;
-- per client IP: ``GEHOOR_LOGIN_MAX_IP_FAILURES`` (20) failures within the same window, over any
-  accounts, block further logins from that IP.
+- per account AND source: ``GEHOOR_LOGIN_MAX_FAILURES`` (5) failed logins for one account from
+  one IP within ``GEHOOR_LOGIN_LOCK_MINUTES`` (15) block that account from that IP until the
+  oldest of those failures is 15 minutes old; the same account from elsewhere is not affected;
+- per source: ``GEHOOR_LOGIN_MAX_IP_FAILURES`` (20) failures over any accounts block the IP;
+- per account over all sources: ``GEHOOR_LOGIN_MAX_ACCOUNT_FAILURES`` (50) failures block the
+  account from every source except a known device (a browser that logged in to this account
+  before: signed ``gehoor_device`` cookie), so a distributed guess cannot lock the owner out.
 
-While locked, even the right password is refused (and the attempt is not counted again).
+A successful login or an admin's unlock (``login_unlock``) resets an account's counters. Each
+time a limit is reached a ``login_alert`` audit entry and a warning in the log are written.
+While blocked, even the right password is refused (and not counted again).
 """
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,6 +31,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.review import sessions, settings
+
+log = logging.getLogger("gehoor.review")
 from bot.store.models import ROLES, AuditEntry, StaffUser, utcnow
 
 HASHER = PasswordHasher()  # argon2id with argon2-cffi's defaults; tests may swap in a cheaper one
@@ -150,6 +158,13 @@ def set_password(db: Session, email: str, password: str, actor: str = "cli",
 
 
 # ---------------------------------------------------------------------------- login
+def record_failure(db: Session, email: str, ip: str, **detail) -> None:
+    audit(db, email, "login_failed", f"ip:{ip}", **detail)
+    db.flush()
+    _alert_if_limit_reached(db, email, ip)
+    db.commit()
+
+
 @dataclass
 class LoginResult:
     user: Optional[StaffUser]
@@ -157,59 +172,74 @@ class LoginResult:
     locked_until: Optional[datetime] = None
 
 
-def _failures_since(db: Session, since: datetime, *, actor: str | None = None, ip: str | None = None):
-    q = select(func.count(AuditEntry.id), func.min(AuditEntry.at)).where(
-        AuditEntry.action == "login_failed", AuditEntry.at >= since
-    )
+def _failures(db: Session, since: datetime, *, actor: str | None = None, ip: str | None = None) -> list:
+    """Times of login failures since `since`, newest first (for this account and/or source)."""
+    q = select(AuditEntry.at).where(AuditEntry.action == "login_failed", AuditEntry.at >= since)
     if actor is not None:
         q = q.where(AuditEntry.actor == actor)
     if ip is not None:
         q = q.where(AuditEntry.target == f"ip:{ip}")
-    count, oldest = db.execute(q).one()
-    return count or 0, oldest
+    return list(db.execute(q.order_by(AuditEntry.at.desc()).limit(500)).scalars())
 
 
-def _oldest_of_last(db: Session, since: datetime, n: int, **where) -> Optional[datetime]:
-    q = select(AuditEntry.at).where(AuditEntry.action == "login_failed", AuditEntry.at >= since)
-    if "actor" in where:
-        q = q.where(AuditEntry.actor == where["actor"])
-    if "ip" in where:
-        q = q.where(AuditEntry.target == f"ip:{where['ip']}")
-    rows = db.execute(q.order_by(AuditEntry.at.desc()).limit(n)).scalars().all()
-    return rows[-1] if len(rows) >= n else None
+def _account_reset(db: Session, email: str, since: datetime) -> datetime:
+    """The last successful login or admin unlock of this account (or `since`)."""
+    last = db.execute(select(func.max(AuditEntry.at)).where(
+        AuditEntry.at >= since,
+        ((AuditEntry.action == "login") & (AuditEntry.actor == email))
+        | ((AuditEntry.action == "login_unlock") & (AuditEntry.target == f"staff:{email}")),
+    )).scalar()
+    return max(since, last) if last else since
 
 
-def lock_state(db: Session, email: str, ip: str, now: Optional[datetime] = None) -> Optional[datetime]:
-    """The time until which logins for (email, ip) are refused, or None when not locked."""
+def _limits(db: Session, email: str, ip: str, now: datetime) -> list:
+    """[(scope, failures, limit)] for the three throttles (see the module docstring)."""
+    since = now - timedelta(minutes=settings.lockout_minutes())
+    acct_since = _account_reset(db, email, since)
+    return [
+        ("account+source", _failures(db, acct_since, actor=email, ip=ip), settings.lockout_failures()),
+        ("source", _failures(db, since, ip=ip), settings.lockout_ip_failures()),
+        ("account", _failures(db, acct_since, actor=email), settings.lockout_account_failures()),
+    ]
+
+
+def lock_state(db: Session, email: str, ip: str, now: Optional[datetime] = None,
+               known_device: bool = False) -> Optional[datetime]:
+    """The time until which logins for (email, ip) are refused, or None when not locked. A known
+    device of the account is only held by the account+source limit."""
     now = now or utcnow()
     window = timedelta(minutes=settings.lockout_minutes())
-    since = now - window
-    # a successful login of this account resets its own counter
-    last_ok = db.execute(
-        select(func.max(AuditEntry.at)).where(
-            AuditEntry.at >= since, AuditEntry.action == "login", AuditEntry.actor == email)
-    ).scalar()
-    acct_since = max(since, last_ok) if last_ok else since
     until = None
-    count, _ = _failures_since(db, acct_since, actor=email)
-    if count >= settings.lockout_failures():
-        oldest = _oldest_of_last(db, acct_since, settings.lockout_failures(), actor=email)
-        if oldest:
-            until = oldest + window
-    count, _ = _failures_since(db, since, ip=ip)
-    if count >= settings.lockout_ip_failures():
-        oldest = _oldest_of_last(db, since, settings.lockout_ip_failures(), ip=ip)
-        if oldest and (until is None or oldest + window > until):
-            until = oldest + window
+    for scope, times, limit in _limits(db, email, ip, now):
+        if known_device and scope != "account+source":
+            continue
+        if len(times) >= limit:
+            candidate = times[limit - 1] + window
+            until = candidate if until is None or candidate > until else until
     return until
 
 
-def authenticate(db: Session, email: str, password: str, ip: str) -> LoginResult:
-    """Check a login attempt; writes login / login_failed / login_locked audit entries."""
+def _alert_if_limit_reached(db: Session, email: str, ip: str) -> None:
+    for scope, times, limit in _limits(db, email, ip, utcnow()):
+        if len(times) == limit:
+            log.warning("login alert: %s failed logins (%s) for %s from %s", limit, scope, email, ip)
+            audit(db, email, "login_alert", f"ip:{ip}", scope=scope, failures=limit)
+
+
+def unlock(db: Session, email: str, actor: str = "cli") -> None:
+    """An admin lifts the account's login throttles (account and account+source)."""
+    user = get_staff(db, email)
+    if user is None:
+        raise ValueError(f"no staff account {email}")
+    audit(db, actor, "login_unlock", f"staff:{user.email}")
+
+
+def authenticate(db: Session, email: str, password: str, ip: str, known_device: bool = False) -> LoginResult:
+    """Check a login attempt; writes login / login_failed / login_locked / login_alert entries."""
     global _DUMMY_HASH
     email = (email or "").strip().lower()[:255] or "?"
     ip = (ip or "?")[:64]
-    until = lock_state(db, email, ip)
+    until = lock_state(db, email, ip, known_device=known_device)
     if until is not None:
         audit(db, email, "login_locked", f"ip:{ip}")
         db.commit()
@@ -229,11 +259,12 @@ def authenticate(db: Session, email: str, password: str, ip: str) -> LoginResult
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             pass
     if not ok:
-        audit(db, email, "login_failed", f"ip:{ip}")
-        db.commit()
+        record_failure(db, email, ip)
         return LoginResult(None)
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
-    audit(db, email, "login", f"ip:{ip}")
+    # with TOTP the login is complete only after the code (bot/review/twofactor.py): the password
+    # step alone does not reset the failure counters
+    audit(db, email, "login_password" if user.totp_secret else "login", f"ip:{ip}")
     db.commit()
     return LoginResult(user)

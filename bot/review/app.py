@@ -25,7 +25,11 @@ from bot.review.queries import TTLCache
 log = logging.getLogger("gehoor.review")
 HERE = Path(__file__).resolve().parent
 ROLE_RANK = {"viewer": 0, "reviewer": 1, "admin": 2}
-PUBLIC_ENDPOINTS = {"review.login", "review.healthz", "review.readyz", "static"}
+PUBLIC_ENDPOINTS = {"review.login", "review.healthz", "review.readyz", "twofactor.code", "static"}
+# Reachable by an admin who must still set up TOTP (GEHOOR_REVIEW_ADMIN_TOTP=1)
+TOTP_SETUP_ENDPOINTS = {"twofactor.setup", "review.logout", "static"}
+DEVICE_COOKIE = "gehoor_device"  # "known device" for login throttling (bot/review/accounts.py)
+DEVICE_DAYS = 180
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -41,6 +45,7 @@ class Identity:
     id: int
     email: str
     role: str
+    totp: bool = False
 
 
 class TLSAwareSessionInterface(SecureCookieSessionInterface):
@@ -93,24 +98,30 @@ def create_app(db_url: Optional[str] = None, testing: bool = False) -> Flask:
     app.extensions["gehoor_dash_cache"] = TTLCache(0.0 if testing else settings.dashboard_cache_seconds())
     CSRFProtect(app)
 
-    from bot.review import formatting, views
+    from bot.review import formatting, twofactor, views
 
     formatting.install(app)
     app.register_blueprint(views.bp)
+    app.register_blueprint(twofactor.bp)
 
     @app.before_request
     def _load_user():
         g.user = None
         if request.endpoint == "static":
             return None
-        if session:  # the cookie holds a token of a server-side session (bot/review/sessions.py)
+        if "sid" in session:  # the cookie holds a token of a server-side session (bot/review/sessions.py)
             user = sessions.check(db(), session.get("sid"))
             if user is not None:
-                g.user = Identity(user.id, user.email, user.role)
+                g.user = Identity(user.id, user.email, user.role, bool(user.totp_secret))
             else:
                 session.clear()
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None  # None: unknown route, answered with the 404 page
+        if g.user is not None and not g.user.totp and request.endpoint not in TOTP_SETUP_ENDPOINTS:
+            from bot.review.twofactor import required_for
+
+            if required_for(g.user):
+                return redirect(url_for("twofactor.setup"))
         if g.user is None:
             nxt = request.full_path if request.method == "GET" else None
             if nxt and nxt.endswith("?"):
@@ -183,12 +194,61 @@ def db():
     return s
 
 
-def begin_session(user) -> None:
-    """Log `user` in: a new server-side session, its token in a fresh cookie."""
+def begin_session(user, second_factor_done: bool = False) -> bool:
+    """Log `user` in: a new server-side session, its token in a fresh cookie, and this browser
+    remembered as a known device. With TOTP on and no code yet: only a pending login (False)."""
     session.clear()
+    if user.totp_secret and not second_factor_done:
+        import time
+
+        session["pending_uid"], session["pending_at"] = user.id, time.time()
+        return False
     session.permanent = True
     session["sid"] = sessions.start(db(), user, request.remote_addr)
     db().commit()
+    _remember_device(user.id)
+    return True
+
+
+def _device_serializer():
+    from flask import current_app
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(current_app.secret_key, salt="gehoor-known-device")
+
+
+def _device_accounts() -> list:
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw:
+        return []
+    try:
+        data = _device_serializer().loads(raw)
+    except Exception:  # noqa: BLE001  tampered or from another secret key: not a known device
+        return []
+    return [int(x) for x in data if isinstance(x, int)] if isinstance(data, list) else []
+
+
+def _remember_device(user_id: int) -> None:
+    from flask import after_this_request
+
+    known = [user_id] + [x for x in _device_accounts() if x != user_id][:4]
+
+    @after_this_request
+    def _set(resp):
+        resp.set_cookie(DEVICE_COOKIE, _device_serializer().dumps(known), max_age=DEVICE_DAYS * 86400,
+                        httponly=True, samesite="Lax", secure=bool(request.is_secure or settings.force_secure_cookies()))
+        return resp
+
+
+def is_known_device(email: str) -> bool:
+    """This browser logged in to the account `email` before (signed cookie)."""
+    from bot.review.accounts import get_staff
+
+    ids = _device_accounts()
+    if not ids:
+        return False
+    user = get_staff(db(), email)
+    return user is not None and user.id in ids
 
 
 def end_session(reason: str = "logout") -> None:

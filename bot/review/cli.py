@@ -144,6 +144,15 @@ def _logout(s, args) -> int:
     return 0
 
 
+@_run
+def _unlock(s, args) -> int:
+    from bot.review import accounts
+
+    accounts.unlock(s, args.email, actor="cli")
+    print(f"Logins for {args.email.strip().lower()} are unblocked.")
+    return 0
+
+
 def _serve(args) -> int:
     from bot.review.app import serve
 
@@ -183,6 +192,10 @@ def register(subparsers) -> None:
         p = sub.add_parser(name, help=f"{name} a staff account (keeps its history)")
         p.add_argument("email")
         p.set_defaults(func=_toggle(disabled))
+
+    p = sub.add_parser("unlock", help="lift the login throttle of an account after failed attempts")
+    p.add_argument("email")
+    p.set_defaults(func=_unlock)
 
     p = sub.add_parser("logout", help="end every login session of a staff account (e.g. a lost laptop)")
     p.add_argument("email")

@@ -62,6 +62,16 @@ def lockout_ip_failures() -> int:
     return max(1, _int("GEHOOR_LOGIN_MAX_IP_FAILURES", 20))
 
 
+def lockout_account_failures() -> int:
+    """Failures for one account over all sources before only known devices may log in."""
+    return max(1, _int("GEHOOR_LOGIN_MAX_ACCOUNT_FAILURES", 50))
+
+
+def admin_totp_required() -> bool:
+    """GEHOOR_REVIEW_ADMIN_TOTP=1: admins must use TOTP two-factor authentication."""
+    return _flag("GEHOOR_REVIEW_ADMIN_TOTP")
+
+
 def lockout_minutes() -> int:
     return max(1, _int("GEHOOR_LOGIN_LOCK_MINUTES", 15))
 

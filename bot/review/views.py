@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, text
 
 from bot.review import accounts, charts, queries, storeapi
 from bot.review.accounts import audit
-from bot.review.app import begin_session, db, end_session, has_role, session_token
+from bot.review.app import begin_session, db, end_session, has_role, is_known_device, session_token
 from bot.review.filters import BANDS, Filters, band_of
 from bot.review.formatting import MONTHS
 from bot.review.highlight import highlight, mentions
@@ -115,9 +115,10 @@ def login():
     if request.method == "POST":
         email = (request.form.get("email") or "").strip()[:255]
         password = request.form.get("password") or ""
-        result = accounts.authenticate(db(), email, password, client_ip())
+        result = accounts.authenticate(db(), email, password, client_ip(), known_device=is_known_device(email))
         if result.user is not None:
-            begin_session(result.user)
+            if not begin_session(result.user):  # TOTP on: the code comes next
+                return redirect(url_for("twofactor.code", next=request.form.get("next") or None))
             return redirect(safe_next(request.form.get("next")))
         if result.locked:
             from bot.review.formatting import fmt_time
@@ -600,6 +601,9 @@ def staff():
                 generated = accounts.generate_password()
                 accounts.set_password(s, email, generated, actor=actor())
                 flash_msg = f"New password for {email}."
+            elif op == "unlock":
+                accounts.unlock(s, email, actor=actor())
+                flash_msg = f"Logins for {email} are unblocked."
             elif op == "end_sessions":
                 n = accounts.end_sessions(s, email, actor=actor())
                 flash_msg = f"Ended {n} session{'' if n == 1 else 's'} of {email}."

@@ -144,6 +144,7 @@ class StaffUser(Base):
     role = Column(String(16), nullable=False, default="viewer")
     created_at = Column(DateTime, nullable=False, default=utcnow)
     disabled = Column(Boolean, nullable=False, default=False)
+    totp_secret = Column(String(255))  # TOTP secret, encrypted with a key outside the DB (migration 0005)
 
 
 class StaffSession(Base):
