@@ -20,7 +20,7 @@ _PLAIN_CLASSES: Dict[type, bool] = {}
 def copy_slot(slot: Any) -> Any:
     """copy.copy(slot) for Rasa's plain slot objects, without the generic __reduce_ex__ path
     (it was most of a tracker copy's time)."""
-    cls = type(slot)
+    cls: Any = type(slot)
     plain = _PLAIN_CLASSES.get(cls)
     if plain is None:
         plain = _PLAIN_CLASSES[cls] = not hasattr(cls, "__copy__") \

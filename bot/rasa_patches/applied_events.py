@@ -39,7 +39,7 @@ def install() -> None:
         if memo is not None:
             seen, seen_loop_names, seen_applied = memo
             if len(seen) <= len(events) and seen_loop_names == loop_names \
-                    and all(a is b for a, b in zip(seen, events)):
+                    and all(a is b for a, b in zip(seen, events, strict=False)):
                 start, applied = len(seen), list(seen_applied)
         for event in itertools.islice(events, start, None):
             if isinstance(event, (Restarted, SessionStarted)):

@@ -54,4 +54,4 @@ def install() -> None:
             check_fits(module, EXPECTED_USES[name])
     for module in modules.values():
         if not isinstance(module.copy, CopiesForDebugLog):
-            module.copy = CopiesForDebugLog(module.__name__)
+            setattr(module, "copy", CopiesForDebugLog(module.__name__))  # noqa: B010  (a module attribute)

@@ -44,9 +44,9 @@ def slim_events(events: list) -> list:
         trim_parse = isinstance(parse, dict) and not parse.keys().isdisjoint(RANKING_KEYS)
         if trim_metadata or trim_parse:
             event = dict(event)
-            if trim_metadata:
+            if trim_metadata and isinstance(metadata, dict):
                 event["metadata"] = {k: v for k, v in metadata.items() if k not in MODEL_METADATA_KEYS}
-            if trim_parse:
+            if trim_parse and isinstance(parse, dict):
                 event["parse_data"] = {k: v for k, v in parse.items() if k not in RANKING_KEYS}
         slim.append(event)
     return slim

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+from types import ModuleType
 
 from rasa.shared.core import trackers
 
@@ -31,7 +32,7 @@ class SlotCopies:
     copy = staticmethod(copy_slot)
 
 
-def check_fits(module: object) -> None:
+def check_fits(module: ModuleType) -> None:
     uses = [line.strip() for line in inspect.getsource(module).splitlines() if "copy." in line]
     if getattr(module, "copy", None) is not copy or uses != EXPECTED_USES:
         raise PatchDoesNotFit(f"rasa.shared.core.trackers uses copy otherwise than {EXPECTED_USES}: {uses}")
