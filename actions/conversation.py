@@ -45,6 +45,11 @@ def latest_intent(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
 
 
+def latest_confidence(tracker: Tracker) -> float:
+    """The classifier's confidence in the latest message's intent (0 when unknown)."""
+    return float(((tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
+
+
 def is_injection(value: Any) -> bool:
     return isinstance(value, str) and bool(INTENT_INJECTION.match(value))
 

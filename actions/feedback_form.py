@@ -30,6 +30,7 @@ from bot.listening import (
     plan_next_dimension,
     says_nothing_is_wrong,
 )
+from bot.listening.interrupts import ends_story
 
 from actions.ask import QUESTIONS
 from actions.conversation import (
@@ -38,15 +39,66 @@ from actions.conversation import (
     answers,
     conversation_state,
     is_injection,
+    latest_confidence,
     latest_intent,
     persist,
 )
 
 NO_CONTACT = "not_given"  # contact_details marker: the customer gave none (declined or invalid)
+NOTHING_TO_ADD = ""  # an answer slot answered with a polite refusal or bare yes/no (docs/architecture.md)
+
+
+# Intents of a reply that is not a story: "ja", "hoi", "8" never become the reason.
+NOT_A_STORY = ("greet", "give_score", "affirm", "deny", "dont_know", "done", "thanks")
 
 
 def _blank(value: Any) -> bool:
     return not isinstance(value, str) or not value.strip()
+
+
+def validated_score(value: Any, tracker: Tracker) -> Dict[Text, Any]:
+    """The slots an answer to the score question sets (also used when an interruption's
+    action finds the message was the answer after all: actions/flow.py)."""
+    if _blank(value) or is_injection(value):
+        return {"score_answer": None}
+    result = parse_score(value)
+    if result.value is not None:
+        return {"score_answer": value, "score": float(result.value), "score_ambiguous": None}
+    if result.candidates and not tracker.get_slot("score_ambiguous"):
+        return {"score_answer": None, "score_ambiguous": list(result.candidates)}
+    if result.refused or result.out_of_range:  # respected, never looped
+        return {"score_answer": value, "score": None}
+
+    events: Dict[Text, Any] = {}
+    # A story instead of a number is the story: keep it, do not ask for it again.
+    if tracker.get_slot("answer_reason") is None and latest_intent(tracker) not in NOT_A_STORY:
+        analysis = analyze_cached(value, previous_language=tracker.get_slot("language"))
+        if not analysis.vague and not analysis.gibberish and not analysis.nothing_to_add:
+            events.update(answer_reason=value, opened_with_story=True)
+    attempts = int(tracker.get_slot("score_attempts") or 0)
+    if attempts >= 1 or tracker.get_slot("score_ambiguous"):
+        return {**events, "score_answer": value, "score": None}  # asked twice: move on
+    return {**events, "score_answer": None, "score_attempts": attempts + 1}
+
+
+def validated_answer(slot: Text, value: Any, tracker: Tracker) -> Dict[Text, Any]:
+    """The slots an answer to a story question sets: the answer (or NOTHING_TO_ADD for
+    "nee bedankt", "ja", "no thanks"), the dimension as asked, and whether the story is told."""
+    if _blank(value) or is_injection(value):
+        return {slot: None}
+    analysis = analyze_cached(value, previous_language=tracker.get_slot("language"))
+    events: Dict[Text, Any] = {slot: NOTHING_TO_ADD if analysis.nothing_to_add else value}
+    dimension = SLOT_DIMENSIONS[slot]
+    asked = list(tracker.get_slot("followups_asked") or [])
+    if dimension != "reason" and dimension not in asked:
+        events["followups_asked"] = asked + [dimension]
+    if not analysis.nothing_to_add:
+        filed = file_answer(dimension, value, analysis.language, answers(tracker))
+        if filed != dimension:  # it gives another perspective: stored there, the question asked is answered
+            events.update({DIMENSION_SLOTS[filed]: value, slot: NOTHING_TO_ADD})
+    if ends_story(analysis, latest_intent(tracker), latest_confidence(tracker)):
+        events["followups_done"] = True
+    return events
 
 
 class ValidateFeedbackForm(FormValidationAction):
@@ -123,44 +175,12 @@ class ValidateFeedbackForm(FormValidationAction):
 
     def validate_score_answer(self, value: Any, dispatcher: CollectingDispatcher,
                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if _blank(value) or is_injection(value):
-            return {"score_answer": None}
-        result = parse_score(value)
-        if result.value is not None:
-            return {"score_answer": value, "score": float(result.value), "score_ambiguous": None}
-        if result.candidates and not tracker.get_slot("score_ambiguous"):
-            return {"score_answer": None, "score_ambiguous": list(result.candidates)}
-        if result.refused or result.out_of_range:  # respected, never looped
-            return {"score_answer": value, "score": None}
-
-        events: Dict[Text, Any] = {}
-        # A story instead of a number is the story: keep it, do not ask for it again.
-        if tracker.get_slot("answer_reason") is None and latest_intent(tracker) == "inform":
-            analysis = analyze_cached(value, previous_language=tracker.get_slot("language"))
-            if not analysis.vague:
-                events.update(answer_reason=value, opened_with_story=True)
-        attempts = int(tracker.get_slot("score_attempts") or 0)
-        if attempts >= 1 or tracker.get_slot("score_ambiguous"):
-            return {**events, "score_answer": value, "score": None}  # asked twice: move on
-        return {**events, "score_answer": None, "score_attempts": attempts + 1}
+        return validated_score(value, tracker)
 
     # --- the story and the follow-ups ---------------------------------------------
 
     def _validate_answer(self, slot: Text, value: Any, tracker: Tracker) -> Dict[Text, Any]:
-        if _blank(value) or is_injection(value):
-            return {slot: None}
-        events: Dict[Text, Any] = {slot: value}
-        dimension = SLOT_DIMENSIONS[slot]
-        asked = list(tracker.get_slot("followups_asked") or [])
-        if dimension != "reason" and dimension not in asked:
-            events["followups_asked"] = asked + [dimension]
-        analysis = analyze_cached(value, previous_language=tracker.get_slot("language"))
-        filed = file_answer(dimension, value, analysis.language, answers(tracker))
-        if filed != dimension:  # it gives another perspective: stored there, the question asked is answered
-            events.update({DIMENSION_SLOTS[filed]: value, slot: ""})
-        if analysis.done_signal or latest_intent(tracker) == "done":
-            events["followups_done"] = True
-        return events
+        return validated_answer(slot, value, tracker)
 
     def validate_answer_reason(self, value, dispatcher, tracker, domain):
         return self._validate_answer("answer_reason", value, tracker)

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.listening import acknowledge, analyze_cached, parse_score
+from bot.listening.interrupts import ANSWER, CLARIFY, TurnReading, read_turn
 
 from actions.conversation import (
     DIMENSION_SLOTS,
@@ -17,26 +18,48 @@ from actions.conversation import (
     is_injection,
     language_events,
     language_of,
+    latest_confidence,
     latest_intent,
     latest_text,
     persist,
     say,
     turn_index,
 )
-from actions.feedback_form import NO_CONTACT
+from actions.feedback_form import NO_CONTACT, validated_answer, validated_score
 from actions.story_sink import reference_for_events
 
 FINISHED = ("complete", "abandoned", "handed_off")
 
 
 def answer_events(tracker: Tracker, slot: str, text: str) -> List[Dict[str, Any]]:
-    """Record `text` as the answer to a story question the form asked."""
-    dimension = SLOT_DIMENSIONS[slot]
-    asked = list(tracker.get_slot("followups_asked") or [])
-    events = [SlotSet(slot, text)]
-    if dimension != "reason" and dimension not in asked:
-        events.append(SlotSet("followups_asked", asked + [dimension]))
-    return events
+    """Record `text` as the answer to the question the form asked (score or story), validated
+    as the form validates it: after an interruption's action Rasa's form validates nothing."""
+    values = validated_score(text, tracker) if slot == "score_answer" else validated_answer(slot, text, tracker)
+    return [SlotSet(name, value) for name, value in values.items()]
+
+
+def awaited_answer(tracker: Tracker) -> Optional[str]:
+    """The slot the form waits for when it asked for the score or a part of the story."""
+    requested = tracker.get_slot("requested_slot")
+    return requested if requested == "score_answer" or requested in DIMENSION_SLOTS.values() else None
+
+
+def reading_of(tracker: Tracker, language: str) -> TurnReading:
+    """Answer or interruption? (bot/listening/interrupts.py)"""
+    text = latest_text(tracker)
+    return read_turn(text, latest_intent(tracker), latest_confidence(tracker),
+                     analyze_cached(text, previous_language=language))
+
+
+def as_answer(dispatcher: CollectingDispatcher, tracker: Tracker, language: str,
+              reading: TurnReading) -> List[Dict[str, Any]]:
+    """The message routed to an interruption is the answer: store it and let the form go
+    on. Swearing in it is met calmly once per conversation, then no more."""
+    events: List[Dict[str, Any]] = []
+    if reading.abuse and not tracker.get_slot("abuse_calmed"):
+        say(dispatcher, "calm", language, variant=turn_index(tracker))
+        events.append(SlotSet("abuse_calmed", True))
+    return events + answer_events(tracker, awaited_answer(tracker), latest_text(tracker))
 
 
 class SpeakingAction(Action, ABC):
@@ -140,10 +163,16 @@ class ActionStop(SpeakingAction):
         return "action_stop"
 
     def respond(self, dispatcher, tracker, language):
-        if analyze_cached(latest_text(tracker), previous_language=language).gibberish:
+        reading = reading_of(tracker, language)
+        resume = [FollowupAction("feedback_form")] if awaited_answer(tracker) else []
+        if reading.kind == CLARIFY:
             # Keyboard mash the classifier happened to read as "stop": ask, do not end.
             say(dispatcher, "clarify", language, variant=turn_index(tracker))
-            return []
+            return resume
+        if reading.kind == ANSWER and resume:
+            # "ik heb er schoon genoeg van" is an answer, not a goodbye. The follow-up comes
+            # first: the form validates only slot events at the end of the tracker.
+            return resume + as_answer(dispatcher, tracker, language, reading)
         say(dispatcher, "stop", language)
         events: List[Dict[str, Any]] = [ActiveLoop(None), SlotSet("requested_slot", None)]
         if tracker.get_slot("story_status") not in FINISHED:
@@ -157,6 +186,12 @@ class ActionExplainWhy(SpeakingAction):
     def name(self) -> Text:
         return "action_explain_why"
 
+    def respond(self, dispatcher, tracker, language):
+        reading = reading_of(tracker, language)
+        if reading.kind == ANSWER and awaited_answer(tracker):
+            return as_answer(dispatcher, tracker, language, reading)
+        return super().respond(dispatcher, tracker, language)
+
 
 class ActionCannotAnswer(SpeakingAction):
     key = "cannot_answer"
@@ -165,12 +200,11 @@ class ActionCannotAnswer(SpeakingAction):
         return "action_cannot_answer"
 
     def respond(self, dispatcher, tracker, language):
-        text = latest_text(tracker)
-        requested = tracker.get_slot("requested_slot")
-        if not analyze_cached(text, previous_language=language).question and requested in DIMENSION_SLOTS.values():
+        reading = reading_of(tracker, language)
+        if reading.kind == ANSWER and awaited_answer(tracker):
             # Not a question after all (the classifier misread an answer): keep it as the
             # answer and let the form go on.
-            return answer_events(tracker, requested, text)
+            return as_answer(dispatcher, tracker, language, reading)
         say(dispatcher, "cannot_answer", language)
         return [SlotSet("unresolved_question", True)]
 
@@ -181,6 +215,13 @@ class ActionRespondCalmly(SpeakingAction):
     def name(self) -> Text:
         return "action_respond_calmly"
 
+    def respond(self, dispatcher, tracker, language):
+        reading = reading_of(tracker, language)
+        if reading.kind == ANSWER and awaited_answer(tracker):
+            # "wat een klotebedrijf" is feedback: stored, met calmly once, and the form goes on
+            return as_answer(dispatcher, tracker, language, reading)
+        return super().respond(dispatcher, tracker, language)
+
 
 class ActionHandoff(SpeakingAction):
     """The customer wants a person: say clearly what happens, flag the story, ask how to reach them."""
@@ -189,6 +230,9 @@ class ActionHandoff(SpeakingAction):
         return "action_handoff"
 
     def respond(self, dispatcher, tracker, language):
+        reading = reading_of(tracker, language)
+        if reading.kind == ANSWER and awaited_answer(tracker):
+            return as_answer(dispatcher, tracker, language, reading)  # "dat ze terugbellen" is a wish
         contact = tracker.get_slot("contact_details")
         known = bool(contact) and contact != NO_CONTACT
         say(dispatcher, "handoff_known_contact" if known else "handoff", language)
@@ -220,6 +264,9 @@ class ActionClarify(SpeakingAction):
         if media_without_text(tracker):  # never an answer, however often it comes
             say(dispatcher, "text_only", language, variant=turn_index(tracker))
             return []
+        reading = reading_of(tracker, language)
+        if reading.kind == ANSWER and awaited_answer(tracker):
+            return as_answer(dispatcher, tracker, language, reading)  # "rampzalig", "meh": an answer
         requested = tracker.get_slot("requested_slot")
         if requested and tracker.get_slot("clarified_slot") != requested:
             say(dispatcher, "clarify", language, variant=turn_index(tracker))

@@ -130,7 +130,7 @@ def _is_gibberish(tokens: list[str], res_all) -> bool:
     odd = 0
     for t in alpha:
         vowels = sum(1 for c in t if c in _VOWELS)
-        if (len(t) >= 4 and vowels / len(t) < 0.2) or re.search(r"[^aeiouy\W]{5,}", t) \
+        if (len(t) >= 4 and vowels / len(t) < 0.2) or (len(t) >= 3 and not vowels) or re.search(r"[^aeiouy\W]{5,}", t) \
                 or re.search(r"(.)\1\1", t) or re.search(r"(..)\1\1", t) or _KEYBOARD_RUN.search(t):
             odd += 1
     return odd >= max(1, math.ceil(len(alpha) / 2))
