@@ -16,6 +16,7 @@ help:
 	@echo "make run    set up, train if needed, start the bot, review app and chat demo"
 	@echo "make test   set up and run every test"
 	@echo "make bench  run the benchmark scripts"
+	@echo "make quality  the listening-quality scorecard (docs/listening.md)"
 	@echo "make run-prod / test-prod / soak   the production profile (docs/deploy.md)"
 
 setup:
@@ -66,6 +67,11 @@ test-stories:
 	rm -rf results/stories
 	$(BIN)/rasa test core --stories tests/test_stories.yml --fail-on-prediction-errors \
 	  --out results/stories --model models
+
+# Listening-quality scorecard (tests/quality/, docs/listening.md): the corpora through the real stack.
+.PHONY: quality
+quality: setup
+	$(BIN)/python tests/quality/scorecard.py
 
 bench: setup
 	$(BIN)/python bench/summary.py
