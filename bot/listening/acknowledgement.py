@@ -138,7 +138,7 @@ def reflection(a: MessageAnalysis, lang: str, max_words: int = 14) -> str | None
     return lower_first(shifted)
 
 
-def fragment(a: MessageAnalysis, lang: str, max_words: int = 12) -> str | None:
+def fragment(a: MessageAnalysis, lang: str, max_words: int = 20) -> str | None:
     """A short answer that only makes sense after its question, pronouns shifted."""
     if a.abuse or a.question or a.gibberish or a.dont_know or a.done_signal or not a.text.strip():
         return None
@@ -204,30 +204,39 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
     which part of a mixed story weighs. See docs/listening.md ("Acknowledgements").
     """
     lang = language if language in LANGUAGES else "nl"
-    if a.dont_know:
-        return catalogue.text("ack_dont_know", lang, turn)
+    if a.dont_know or getattr(a, "nothing_to_add", False):
+        return catalogue.text("ack_dont_know", lang, turn)  # "weet ik niet", "nee bedankt"
     wish = answered in WISH_DIMENSIONS
     felt = feeling(a, lang)
     said = ""
     frag = fragment(a, lang) if answered in ANSWER_FRAGMENT_DIMENSIONS else None
     frag = _trimmed_fragment(frag, lang) if frag else None
-    if frag and len(frag.split()) <= 9:
-        frame = answered
+    if frag and len(frag.split()) > 9:
+        frag = reflection_mod.shorten_fragment(frag, lang)
+    frame = answered
+    if answered == "expectation" and band == "detractor":
+        frame = "expectation_unmet"  # a detractor's expectation was not met: say so, not the answer again
+    elif answered == "in_our_place" and band == "passive":
+        frame = "in_our_place_passive"  # the answer to "what would have made it a 9 or 10?"
+    if frag:
         if answered == "impact" and wish_like(frag, lang):
-            frame = "expectation"  # "what did it mean for you?" - "that they just tell me"
-        if frame == "expectation" and band == "detractor":
-            frame = "expectation_unmet"
+            frame = "expectation_unmet" if band == "detractor" else "expectation"
         said = catalogue.text(f"ack_followup.{frame}", lang, turn, text=frag, Text=cap(frag))
     if not said:
         core = reflection_mod.core_of(a, lang, band)
         if core is not None:
             text, claim, clause = core
-            repeat_said = a.repeat_contact and a.sentiment_label != "positive"
+            story = answered not in ANSWER_FRAGMENT_DIMENSIONS
+            repeat_said = story and a.repeat_contact and a.sentiment_label != "positive"
             others = [c for c in reflection_mod.clauses(a.text, lang)
                       if c is not clause and c.analysis.sentiment > 0.1]
             pos = choose_thing(others[0].analysis, lang, "positive") if others and clause.analysis.sentiment < -0.1 else None
             if claim:
                 said = catalogue.text("ack_claim", lang, turn, text=text, Text=cap(text))
+            elif not story and frame in ("expectation", "expectation_unmet"):
+                said = catalogue.text(f"ack_followup_statement.{frame}", lang, turn, text=text, Text=cap(text))
+            elif not story:  # an answer to a follow-up: tied to its question, not read back
+                said = catalogue.text(f"ack_followup.{frame}", lang, turn, text=text, Text=cap(text))
             elif pos and fold(pos) not in fold(text):
                 said = catalogue.text("ack_mixed_core", lang, turn, text=text, pos_thing=pos, Pos_thing=cap(pos))
             elif repeat_said and not _mentions_repeat(text, a):

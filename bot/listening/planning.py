@@ -95,12 +95,13 @@ def plan_next_dimension(state: ConversationState) -> str | None:
     followup = [analyze_cached(t, lang) for k, t in texts if k in FOLLOWUP_DIMENSIONS]
     if any(a.done_signal for a in followup):
         return None  # the customer said "dat was het" (the order of answers may be unknown)
-    if len(analyses) >= 2 and analyses[-1].dont_know and analyses[-2].dont_know and asked:
-        return None  # two "don't know" answers in a row: stop asking
-    if sum(a.dont_know for a in analyses) >= 2 and asked:
+    # "weet ik niet" and "nee bedankt" (nothing to add): after two of them, stop asking
+    nothing = [a.dont_know or getattr(a, "nothing_to_add", False) for a in analyses]
+    if sum(nothing) >= 2 and asked:
         return None
     covered = covered_dimensions(state) | set(asked)
-    story = [a for a in analyses if not a.dont_know and not a.done_signal]
+    story = [a for a in analyses if not a.dont_know and not a.done_signal
+             and not getattr(a, "nothing_to_add", False)]
     story_words = sum(a.word_count for a in story)
     who = band(state, analyses)
     # A concrete story (times, counts, places: what happened is told) is not asked "what

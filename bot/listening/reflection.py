@@ -187,13 +187,38 @@ def longest_run(said: str, message: str) -> int:
     return best
 
 
-def render(clause: Clause, message: str, lang: str) -> tuple[str, bool] | None:
+def _subject_phrase(text: str, lang: str) -> str | None:
+    """"De monteur" of "De monteur zou tussen 8 en 12 komen": a determiner and its noun."""
+    ws = text.split()
+    if len(ws) >= 3 and fold(ws[0]) in _words(lang, "determiners") and ws[1].isalpha():
+        return f"{ws[0]} {ws[1]}"
+    return None
+
+
+def _uninvert(text: str, lang: str) -> str:
+    """Dutch word order after "alleen"/"maar toen": "zat de doos half open" -> "de doos zat
+    half open", so the clause reads as a statement on its own."""
+    ws = text.split()
+    if lang == "nl" and len(ws) >= 4 and fold(ws[1]) in _words(lang, "determiners") \
+            and fold(ws[0]) not in words("wording", lang, "subjects") and ws[2].isalpha():
+        return " ".join([ws[1], ws[2], ws[0]] + ws[3:])
+    return text
+
+
+def render(clause: Clause, message: str, lang: str, before: list[Clause] | None = None) -> tuple[str, bool] | None:
     """(the clause's core turned to the bot's side, whether it is a claim about us), or None
-    when it cannot be said short, true and without an insult."""
+    when it cannot be said short, true and without an insult. ``before`` are the clauses
+    before it: a "hij"/"he" refers to the thing the nearest of them starts with."""
     text = clean(clause.text)
     leading = _words(lang, "leading_drop")
     while text and fold(text.split()[0]) in leading and len(text.split()) > 2:
         text = text.split(None, 1)[1]
+    text = _uninvert(text, lang)
+    ws = text.split()
+    if before and ws and fold(ws[0]) in _words(lang, "back_pronouns"):
+        subject = next((p for p in (_subject_phrase(clean(c.text), lang) for c in reversed(before)) if p), None)
+        if subject:
+            text = " ".join([subject[:1].lower() + subject[1:]] + ws[1:])
     if any(is_insult(w, lang) for w in WORD.findall(text)):
         text = _drop_words(text, lang)  # "belachelijk traag" -> "veel te traag"
         if any(is_insult(w, lang) for w in WORD.findall(text)):
@@ -234,10 +259,40 @@ def core_of(a: MessageAnalysis, lang: str, band: str | None) -> tuple[str, bool,
     for clause in tried[:3]:
         if clause is not chosen and (clause.analysis.sentiment > 0.1) != (chosen.analysis.sentiment > 0.1):
             continue  # never swap the weighing part for its opposite
-        rendered = render(clause, a.text, lang)
+        i = parts.index(clause)
+        rendered = render(clause, a.text, lang, parts[:i])
         if rendered:
             return rendered[0], rendered[1], clause
     return None
+
+
+def shorten_fragment(fragment: str, lang: str, limit: int = 9) -> str | None:
+    """A follow-up answer of a few words ("dat hij op tijd zou komen, of op zijn minst even
+    zou bellen" -> "dat hij op tijd zou komen"), or None when it has no short head."""
+    ws = fragment.split()
+    if ws and fold(ws[0]) in _words(lang, "conditional"):
+        # "if it had arrived on time it would have been a 9" -> "if it had arrived on time"
+        main = _words(lang, "main_clause")
+        for i in range(3, len(ws)):
+            if fold(ws[i]).strip(",") in main and i <= limit:
+                return " ".join(ws[:i]).rstrip(",")
+    return _shorten(fragment, lang, limit)
+
+
+def neutral_voice(text: str, lang: str) -> str:
+    """For the summary: a strong word used as "very" said as "veel te"/"far too"
+    ("belachelijk traag" -> "veel te traag"): their words, not an insult in the bot's voice."""
+    strong = _words(lang, "strong_intensifiers")
+    tokens = text.split(" ")
+    out = []
+    for i, tok in enumerate(tokens):
+        nxt = fold(tokens[i + 1]) if i + 1 < len(tokens) else ""
+        if fold(tok) in strong and nxt[:1].isalpha():
+            if nxt not in ("te", "too"):
+                out.append(_table(lang, "too"))
+            continue
+        out.append(tok)
+    return " ".join(out)
 
 
 def weighty_thing_clause(a: MessageAnalysis, lang: str, band: str | None) -> Clause | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import catalogue
 from .analysis import analyze_cached
 from .planning import FOLLOWUP_DIMENSIONS, ConversationState, answer_texts, asked_dimensions, state_language
+from .reflection import neutral_voice
 from .shifting import shift_pronouns
 from .wording import (
     bare_yes_no,
@@ -42,7 +43,7 @@ def summary_body(state: ConversationState, lang: str) -> list[str]:
             continue  # answered, but nothing to add: "nee bedankt", "ja", "no thanks"
         if raw != said:
             a = analyze_cached(raw, lang)
-        shifted = clean(shift_pronouns(story_text(raw), lang))
+        shifted = neutral_voice(clean(shift_pronouns(story_text(raw), lang)), lang)
         if not shifted:
             continue
         if key == "reason" and a.vague and a.word_count <= 3:

@@ -160,3 +160,38 @@ def test_acknowledgements_vary_between_turns():
                    ["situation", "expectation", "impact"][:turn])
         seen.add(re.sub(r"\w+", "w", said))
     assert len(seen) >= 2
+
+
+# --- found by holding whole conversations through the stack (docs/conversations.md) --------
+
+@pytest.mark.parametrize("lang, score, text, must", [
+    # "hij" after "maar" is the thing named before it
+    ("nl", 3, "De monteur zou tussen 8 en 12 komen, maar hij kwam pas om half vier", "de monteur kwam pas om half vier"),
+    ("en", 3, "The engineer was due before noon, but he only turned up at four", "the engineer only turned up at four"),
+    # Dutch word order after "alleen": the clause reads as a statement
+    ("nl", 8, "Prima service en snel geleverd, alleen zat de doos half open", "de doos zat half open"),
+])
+def test_the_weighing_clause_reads_on_its_own(lang, score, text, must):
+    assert must in ack(lang, score, text).lower()
+
+
+@pytest.mark.parametrize("lang, score, asked, answer, must, parrot", [
+    ("en", 2, "expectation", "I expected them to fix it on the first call", "and",
+     "So you expected them to fix it on the first call."),
+    ("nl", 3, "expectation", "Dat hij gewoon op tijd zou komen, of op zijn minst even zou bellen", "op tijd", None),
+    ("en", 7, "in_our_place", "If it had arrived on time it would have been a 9", "arrived on time", None),
+    ("nl", 8, "in_our_place", "Een beetje betere verpakking, dan was het een 9 geweest", "betere verpakking", None),
+])
+def test_a_follow_up_answer_is_tied_to_its_question(lang, score, asked, answer, must, parrot):
+    reason = "de bezorging ging mis" if lang == "nl" else "the delivery went wrong"
+    said = ack(lang, score, answer, {"reason": reason, asked: answer}, [asked])
+    assert must in said.lower() and said != parrot, said
+    assert "“" not in said, said  # not a quote: a reflection
+
+
+@pytest.mark.parametrize("lang, refusal", [("nl", "nee bedankt"), ("en", "no thanks"), ("nl", "nee hoor")])
+def test_nothing_to_add_is_accepted_not_reflected(lang, refusal):
+    said = ack(lang, 4, refusal, {"reason": "x", "priority": refusal}, ["priority"])
+    low = said.lower()
+    assert "bedankt:" not in low and "thanks:" not in low and "hoor:" not in low, said
+    assert len(words(said)) <= 5, said
