@@ -7,10 +7,12 @@ from typing import Optional
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request, url_for
+from markupsafe import Markup
 
 from bot.review import settings
 from bot.review.filters import band_of
 from bot.store.models import utcnow
+from bot.store.textsafe import isolate
 
 MONTHS = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
@@ -89,7 +91,17 @@ def humanize(value: Optional[str]) -> str:
     return (value or "").replace("_", " ")
 
 
+def isolate_output(value):
+    """Jinja `finalize`: every {{ value }} holding bidi controls or right-to-left letters is
+    isolated (FSI … PDI), in text and in attributes alike; markup we built ourselves (Markup, e.g.
+    the highlighted transcript, which uses <bdi dir="auto">) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return isolate(value)
+    return value
+
+
 def install(app: Flask) -> None:
+    app.jinja_env.finalize = isolate_output
     app.jinja_env.filters.update(
         datetime=fmt_datetime, date=fmt_date, time=fmt_time, age=fmt_age, number=fmt_number,
         nps=fmt_nps, snippet=snippet, humanize=humanize, band=band_of,

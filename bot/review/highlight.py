@@ -78,7 +78,8 @@ def mentions(text: str, language: Optional[str] = None) -> list[tuple[int, int, 
 
 
 def highlight(text: str, spans: Iterable[tuple[int, int, str, str]]) -> Markup:
-    """Escaped `text` with each span wrapped in <mark class="hl-KIND" title="LABEL">."""
+    """Escaped `text` with each span wrapped in <mark class="hl-KIND" title="LABEL">, the whole
+    in <bdi dir="auto"> (bidirectional isolation)."""
     parts: list[str] = []
     pos = 0
     for start, end, kind, label in spans:
@@ -91,4 +92,5 @@ def highlight(text: str, spans: Iterable[tuple[int, int, str, str]]) -> Markup:
         )
         pos = end
     parts.append(str(escape(text[pos:])))
-    return Markup("".join(parts))
+    # isolated: right-to-left text or an override character cannot reorder what follows
+    return Markup('<bdi dir="auto">' + "".join(parts) + "</bdi>")

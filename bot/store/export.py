@@ -31,6 +31,7 @@ from sqlalchemy.sql import Select
 from bot.store.capture import DIMENSIONS
 from bot.store.models import STATUSES, Message, Note, Story, StoryTag
 from bot.store.redact import redact_record
+from bot.store.textsafe import isolate
 
 STORY_COLUMNS = (
     "id", "reference", "conversation_id", "channel", "channel_metadata", "language", "status",
@@ -251,9 +252,9 @@ def csv_row(rec: dict) -> dict:
         if col.startswith("answer_"):
             value = (rec.get("answers") or {}).get(col[len("answer_"):])
         elif col == "transcript":
-            value = _flat_lines(rec.get("transcript") or [], lambda m: f"[{m['at']}] {m['role']}: {m['text']}")
+            value = _flat_lines(rec.get("transcript") or [], lambda m: f"[{m['at']}] {m['role']}: {isolate(m['text'])}")
         elif col == "notes":
-            value = _flat_lines(rec.get("notes") or [], lambda n: f"[{n['at']}] {n['author']}: {n['text']}")
+            value = _flat_lines(rec.get("notes") or [], lambda n: f"[{n['at']}] {n['author']}: {isolate(n['text'])}")
         elif col == "channel_metadata":
             meta = rec.get("channel_metadata") or {}
             value = json.dumps(meta, ensure_ascii=False, sort_keys=True) if meta else ""
@@ -267,6 +268,8 @@ def csv_row(rec: dict) -> dict:
             value = "true" if value else "false"
         elif col in _CSV_TEXT and isinstance(value, str) and value.startswith(_FORMULA_START):
             value = "'" + value
+        if col in _CSV_TEXT and col not in ("transcript", "notes") and isinstance(value, str):
+            value = isolate(value)  # bidi controls / RTL text cannot reorder the cell (isolated per message above)
         row[col] = value
     return row
 

@@ -101,3 +101,22 @@ def match_form(text: str):
             out.append(piece)
             positions.append(i)
     return "".join(out), positions
+
+
+# ---------------------------------------------------------------------------- bidi isolation
+# Bidirectional controls (LRE/RLE/PDF/LRO/RLO, LRI/RLI/FSI/PDI, LRM/RLM/ALM) and right-to-left
+# letters (Hebrew, Arabic, Syriac, Thaana, NKo, …): text holding them can reorder what is shown
+# around it ("Klant\u202egnp.exe" shows as "Klantexe.png").
+_BIDI_SENSITIVE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe]")
+FSI, PDI = "\u2068", "\u2069"
+
+
+def needs_isolation(text: Any) -> bool:
+    return isinstance(text, str) and bool(_BIDI_SENSITIVE.search(text))
+
+
+def isolate(text: Any) -> Any:
+    """`text` between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE when it holds bidi controls
+    or right-to-left letters: its direction is its own, and an override inside ends at the PDI
+    (Unicode bidi algorithm, UAX #9). Works in HTML text and attributes, CSV cells and plain text."""
+    return FSI + text + PDI if needs_isolation(text) else text
