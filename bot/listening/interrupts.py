@@ -48,8 +48,8 @@ def read_turn(text: str, intent: str | None, confidence: float | None,
     confident = (confidence or 0.0) >= HIGH_CONFIDENCE
     openers = frozenset().union(*(r.question_openers for r in resources().languages.values()))
     no_story = not analysis.aspects and analysis.details == 0
-    if confident and intent == STOP and not analysis.fed_up and no_story \
-            and analysis.word_count <= SHORT:
+    if confident and intent == STOP and analysis.word_count <= SHORT \
+            and (_about_this_chat(analysis) or (no_story and not analysis.fed_up)):
         return TurnReading(STOP)
     if confident and intent == REQUEST_HUMAN and analysis.word_count <= REQUEST_WORDS \
             and _names_a_person(text, analysis.language):
@@ -60,6 +60,13 @@ def read_turn(text: str, intent: str | None, confidence: float | None,
     if confident and intent == OUT_OF_SCOPE and _is_question(analysis, openers):
         return TurnReading(OUT_OF_SCOPE)
     return TurnReading(ANSWER, abuse=analysis.abuse)
+
+
+def _about_this_chat(analysis: MessageAnalysis) -> bool:
+    """"I've had enough of this chat": fed up with the conversation itself, so a stop."""
+    words = set(fold(analysis.text).replace("’", "'").split())
+    words = {w.strip(",.!?:;\"'()") for w in words}
+    return any(words & res.this_chat for res in resources().languages.values())
 
 
 def _names_a_person(text: str, language: str) -> bool:

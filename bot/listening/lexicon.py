@@ -69,6 +69,7 @@ class LanguageResources:
     interjections: frozenset[str] = frozenset()  # "pff", "grr": feelings, not keyboard mash
     person_terms: TermIndex | None = None  # a request for a person names one (interrupts.py)
     question_openers: frozenset[str] = frozenset()  # first words that make a question
+    this_chat: frozenset[str] = frozenset()  # "deze vragen", "this chat": fed up with us talking
     markers: frozenset[str] = field(default_factory=frozenset)
     # regular expressions on the folded text, per dimension ("ik zou <werkwoord>")
     dimension_patterns: tuple[tuple[str, "re.Pattern[str]"], ...] = ()
@@ -200,6 +201,7 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
             interjections=_phrase_set(s.get("interjections")),
             person_terms=TermIndex(nlp, [("person", t) for t in interruptions.get("person") or ()]),
             question_openers=_phrase_set(interruptions.get("question_openers")),
+            this_chat=_phrase_set(interruptions.get("this_chat")),
             markers=markers[lang],
             dimension_patterns=_patterns(s.get("dimension_patterns"), signals_file, lang),
             question_terms=_phrase_set(s.get("questions")),

@@ -40,6 +40,8 @@ def test_answers_are_answers(text, intent, confidence):
     ("can I talk to a real person", "request_human", "request_human"),
     ("waar is mijn pakket?", "out_of_scope", "out_of_scope"),
     ("how do I reset my password?", "out_of_scope", "out_of_scope"),
+    ("i've had enough of this chat", "stop", "stop"),
+    ("ik heb genoeg van deze vragen", "stop", "stop"),
 ])
 def test_clear_interruptions_interrupt(text, intent, kind):
     reading = read_turn(text, intent, 0.95, analyze(text))
