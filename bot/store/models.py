@@ -169,3 +169,44 @@ class AuditEntry(Base):
     action = Column(String(32), nullable=False)  # view | export | change | erase | login | …
     target = Column(String(255))  # e.g. "story:42"
     detail = Column(JSON, nullable=False, default=dict)
+
+
+class NotificationJob(Base):
+    """One notification for one destination (migration 0006), enqueued in the transaction that
+    wrote the story; worked by bot.notify.worker. `key` (event + destination) is unique, so a
+    retried save or a second worker never enqueues or sends the same notification twice."""
+
+    __tablename__ = "notification_jobs"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_notification_job_key"),
+        Index("ix_notification_jobs_due", "state", "next_attempt_at"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    key = Column(String(255), nullable=False)
+    event = Column(String(32), nullable=False)  # story.created | story.updated | story.completed | follow_up.due
+    story_id = Column(Integer, ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    destination = Column(String(64), nullable=False)  # its name in the alerts file
+    kind = Column(String(16), nullable=False)  # webhook | slack | email
+    payload = Column(JSON, nullable=False, default=dict)  # the event as sent to webhooks
+    state = Column(String(16), nullable=False, default="pending")  # pending | delivered | failed
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False, default=utcnow)
+    locked_until = Column(DateTime)  # a worker's lease while it sends
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    delivered_at = Column(DateTime)
+    last_status = Column(Integer)  # HTTP or SMTP status of the last attempt
+    last_error = Column(Text)
+
+
+class NotificationAttempt(Base):
+    """The delivery log: one row per attempt (read-only in the review app, /notifications)."""
+
+    __tablename__ = "notification_attempts"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    job_id = Column(Integer, ForeignKey("notification_jobs.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = Column(DateTime, nullable=False, default=utcnow)
+    ok = Column(Boolean, nullable=False)
+    status = Column(Integer)
+    error = Column(Text)
+    duration_ms = Column(Integer)
