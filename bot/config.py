@@ -125,3 +125,26 @@ def rest_dev_enabled() -> bool:
     if raw in ("1", "on", "true", "yes"):
         return True
     raise ValueError(f"GEHOOR_REST_DEV must be 1 or 0, got {raw!r}")
+
+
+def alerts_file():
+    """GEHOOR_ALERTS_FILE: the YAML file with the notification rules (docs/notifications.md).
+    Unset or empty: no alerts are enqueued or sent."""
+    raw = os.environ.get("GEHOOR_ALERTS_FILE", "").strip()
+    return Path(raw) if raw else None
+
+
+def review_url() -> str:
+    """GEHOOR_REVIEW_URL: the review app's address as staff open it; alerts link to
+    <review_url>/stories/<id>. Default http://127.0.0.1:<GEHOOR_REVIEW_PORT>."""
+    raw = os.environ.get("GEHOOR_REVIEW_URL", "").strip()
+    return (raw or f"http://127.0.0.1:{review_port()}").rstrip("/")
+
+
+def notify_worker() -> str:
+    """GEHOOR_NOTIFY_WORKER: `action-server` (default) sends alerts from a thread of the action
+    server; `off` leaves them to a separate `gehoor notify work` process."""
+    raw = os.environ.get("GEHOOR_NOTIFY_WORKER", "").strip().lower() or "action-server"
+    if raw not in ("action-server", "off"):
+        raise ValueError(f"GEHOOR_NOTIFY_WORKER must be action-server or off, got {raw!r}")
+    return raw
