@@ -1,8 +1,12 @@
 """Reading the 0–10 recommendation score from free text, in Dutch and English.
 
 Decisions (documented in docs/listening.md):
-- Decimals are rounded half up, like Dutch school grades: "8,5" -> 9, "7.5" -> 8,
-  "acht komma vijf" -> 9. The unrounded number is kept in ``exact``.
+- Decimals round to the nearest whole score ("6,4" -> 6, "7.8" -> 8); exactly half
+  ("7,5", "8.5", "zeven en een half", "7½") is between two scores, so the bot asks which,
+  like "zes of zeven". The unrounded number is kept in ``exact``.
+- Plus and minus are the same score: "8+" -> 8, "8-" -> 8, "een krappe 6" -> 6.
+- School-grade words, in a short message only: "voldoende" -> 6, "ruim voldoende" -> 7,
+  "een dikke voldoende" -> ask 6 or 7; "onvoldoende" and grade words in a story are no score.
 - "zes of zeven", "6 or 7", "6-7", "6/7" are ambiguous: ``value`` is None and
   ``candidates`` holds the options so the bot can ask which one.
 - Counts and amounts are not scores: "3 keer gebeld", "2 weken", "€ 40", "order 12345".
@@ -64,6 +68,11 @@ _PAYLOAD = re.compile(r"^\s*/|[{}]")
 _DECIMAL_WORDS = {"komma", "punt", "point", "dot"}
 _RANGE_WORDS = {"of", "or", "a", "à", "tot", "to", "-", "–", "—", "/", "en"}
 _FRACTION_WORDS = ("/", "uit", "op", "van", "out", "of")
+# Dutch school-grade words (only when the message is little more than the grade)
+_GRADE_WORDS = {"voldoende": 6}
+_GRADE_UP = {"ruim", "ruime", "ruimschoots"}  # "ruim voldoende" is a 7
+_GRADE_EITHER = {"dikke", "dik", "goede"}  # "een dikke voldoende": a 6 or a 7, ask
+_GRADE_MAX_TOKENS = 4
 
 
 @dataclass(frozen=True)
@@ -154,9 +163,13 @@ def parse_score(text: str) -> ScoreResult:
         return ScoreResult()
     if _PAYLOAD.search(text):
         return ScoreResult()
-    folded = fold(text).replace("’", "'")
+    folded = fold(text.replace("½", ",5")).replace("’", "'")
     tokens = _TOKEN.findall(folded)
     nums = _numbers(tokens, text)
+    if not nums:
+        grade = _grade(tokens)
+        if grade is not None:
+            return grade
 
     usable: list[_Num] = []
     consumed: set[int] = set()
@@ -220,4 +233,21 @@ def parse_score(text: str) -> ScoreResult:
     value = round_half_up(exact)
     if exact < 0 or value > 10:
         return ScoreResult(out_of_range=True, exact=exact)
+    if exact != int(exact) and exact * 2 == int(exact * 2):  # "7,5": a 7 or an 8? ask
+        return ScoreResult(candidates=(int(exact), int(exact) + 1), exact=exact)
     return ScoreResult(value=value, exact=exact)
+
+
+def _grade(tokens: list[str]) -> ScoreResult | None:
+    """"voldoende" (6), "ruim voldoende" (7), "een dikke voldoende" (6 or 7): a grade word
+    said as the answer, not one inside a story ("de uitleg was niet voldoende")."""
+    words = [t for t in tokens if t.isalpha()]
+    grade = next((t for t in words if t in _GRADE_WORDS), None)
+    if grade is None or len(words) > _GRADE_MAX_TOKENS or {"niet", "geen", "not"} & set(words):
+        return None
+    base = _GRADE_WORDS[grade]
+    if _GRADE_UP & set(words):
+        return ScoreResult(value=base + 1, exact=float(base + 1))
+    if _GRADE_EITHER & set(words):
+        return ScoreResult(candidates=(base, base + 1))
+    return ScoreResult(value=base, exact=float(base))

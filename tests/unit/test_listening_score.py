@@ -20,13 +20,22 @@ def test_reads_scores(text, value):
 
 
 @pytest.mark.parametrize("text, value, exact", [
-    ("8,5", 9, 8.5), ("7.5", 8, 7.5), ("acht komma vijf", 9, 8.5), ("eight point five", 9, 8.5),
-    ("zeven en een half", 8, 7.5), ("6,4", 6, 6.4),
+    ("6,4", 6, 6.4), ("7.8", 8, 7.8), ("acht komma twee", 8, 8.2), ("eight point nine", 9, 8.9),
 ])
-def test_decimals_round_half_up(text, value, exact):
+def test_decimals_round_to_the_nearest_whole(text, value, exact):
     result = parse_score(text)
     assert result.value == value
     assert result.exact == pytest.approx(exact)
+
+
+@pytest.mark.parametrize("text, candidates", [
+    ("8,5", (8, 9)), ("7.5", (7, 8)), ("7,5", (7, 8)), ("acht komma vijf", (8, 9)),
+    ("eight point five", (8, 9)), ("zeven en een half", (7, 8)), ("7½", (7, 8)),
+    ("ik geef een 8,5", (8, 9)), ("a 6.5", (6, 7)),
+])
+def test_a_half_asks_which_of_the_two_like_zes_of_zeven(text, candidates):
+    result = parse_score(text)
+    assert result.value is None and result.candidates == candidates, result
 
 
 @pytest.mark.parametrize("text, candidates", [
