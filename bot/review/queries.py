@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.review import storeapi
 from bot.review.filters import (
-    BANDS, CLOSED_STATES, OPEN_STATES, Filters, decode_cursor, encode_cursor, keyset_clause,
+    BANDS, OPEN_STATES, Filters, decode_cursor, encode_cursor, keyset_clause,
 )
 from bot.store.models import StaffUser, Story, StoryAspect, StoryTag, utcnow
 
