@@ -567,7 +567,7 @@ def export():
         mimetype, name = "text/csv; charset=utf-8", f"gehoor-stories-{stamp}.csv"
     else:
         mimetype, name = "application/x-ndjson; charset=utf-8", f"gehoor-stories-{stamp}.jsonl"
-    resp = Response(stream_with_context(generate()), mimetype=mimetype)
+    resp = Response(stream_with_context(generate()), content_type=mimetype)  # charset given once
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp
 

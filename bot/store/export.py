@@ -21,8 +21,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Iterator, Optional
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Query, Session
@@ -58,6 +60,10 @@ CSV_COLUMNS = (
     "tags", "review_status", "assignee", "follow_up_state", "follow_up_note", "followed_up_at",
     "notes", "transcript",
 )
+# Excel's limit per cell; longer text is cut with CSV_TRUNCATED at the end (JSON Lines keeps it whole).
+EXCEL_CELL_LIMIT = 32_767
+CSV_TRUNCATED = " [… afgekapt / truncated]"
+_CSV_TIMES = ("started_at", "updated_at", "ended_at", "followed_up_at")
 # CSV text cells starting with one of these would be run as a formula by Excel: prefixed with '.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CSV_TEXT = {"summary", "correction", "follow_up_note", "notes", "transcript", "channel_metadata",
@@ -245,32 +251,67 @@ def _flat_lines(items: list, fmt) -> str:
     return "\n".join(fmt(x) for x in items)
 
 
-def csv_row(rec: dict) -> dict:
-    """A record flattened to CSV cells (one row per story)."""
+def csv_yes_no() -> tuple:
+    """GEHOOR_CSV_YES_NO ("ja,nee" by default; e.g. "true,false" or "yes,no"): booleans in CSV."""
+    raw = os.environ.get("GEHOOR_CSV_YES_NO", "").strip() or "ja,nee"
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) != 2 or not all(parts):
+        raise ValueError(f"GEHOOR_CSV_YES_NO must be two words separated by a comma, got {raw!r}")
+    return parts[0], parts[1]
+
+
+def csv_timezone() -> ZoneInfo:
+    """GEHOOR_TIMEZONE (default Europe/Amsterdam): CSV times are local, as Excel users read them."""
+    return ZoneInfo(os.environ.get("GEHOOR_TIMEZONE", "").strip() or "Europe/Amsterdam")
+
+
+def local_time(value: Optional[str], tz: ZoneInfo) -> str:
+    """'2026-07-01T22:30:05Z' → '02-07-2026 00:30' (dd-mm-jjjj uu:mm in `tz`)."""
+    if not value:
+        return ""
+    dt = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return dt.astimezone(tz).strftime("%d-%m-%Y %H:%M")
+
+
+def _fit_cell(value: str) -> str:
+    if len(value) <= EXCEL_CELL_LIMIT:
+        return value
+    return value[: EXCEL_CELL_LIMIT - len(CSV_TRUNCATED)] + CSV_TRUNCATED
+
+
+def csv_row(rec: dict, yes_no: Optional[tuple] = None, tz: Optional[ZoneInfo] = None) -> dict:
+    """A record flattened to CSV cells (one row per story): local times (dd-mm-jjjj uu:mm),
+    booleans as yes_no (default csv_yes_no()), cells cut at Excel's 32,767 characters."""
+    yes, no = yes_no or csv_yes_no()
+    tz = tz or csv_timezone()
     row = {}
     for col in CSV_COLUMNS:
         if col.startswith("answer_"):
             value = (rec.get("answers") or {}).get(col[len("answer_"):])
         elif col == "transcript":
-            value = _flat_lines(rec.get("transcript") or [], lambda m: f"[{m['at']}] {m['role']}: {isolate(m['text'])}")
+            value = _flat_lines(rec.get("transcript") or [],
+                                lambda m: f"[{local_time(m['at'], tz)}] {m['role']}: {isolate(m['text'])}")
         elif col == "notes":
-            value = _flat_lines(rec.get("notes") or [], lambda n: f"[{n['at']}] {n['author']}: {isolate(n['text'])}")
+            value = _flat_lines(rec.get("notes") or [],
+                                lambda n: f"[{local_time(n['at'], tz)}] {n['author']}: {isolate(n['text'])}")
         elif col == "channel_metadata":
             meta = rec.get("channel_metadata") or {}
             value = json.dumps(meta, ensure_ascii=False, sort_keys=True) if meta else ""
         elif col in ("aspects", "emotions", "tags"):
             value = ", ".join(rec.get(col) or [])
+        elif col in _CSV_TIMES:
+            value = local_time(rec.get(col), tz)
         else:
             value = rec.get(col)
         if value is None:
             value = ""
         elif isinstance(value, bool):
-            value = "true" if value else "false"
+            value = yes if value else no
         elif col in _CSV_TEXT and isinstance(value, str) and value.startswith(_FORMULA_START):
             value = "'" + value
         if col in _CSV_TEXT and col not in ("transcript", "notes") and isinstance(value, str):
             value = isolate(value)  # bidi controls / RTL text cannot reorder the cell (isolated per message above)
-        row[col] = value
+        row[col] = _fit_cell(value) if isinstance(value, str) else value
     return row
 
 
@@ -279,6 +320,7 @@ def csv_chunks(records: Iterable[dict], delimiter: str = ",", bom: bool = True) 
     Excel reads UTF-8. Use delimiter=';' for a Dutch Excel."""
     if delimiter not in (",", ";", "\t", "|"):
         raise ValueError(f"unsupported CSV delimiter {delimiter!r} (use ',', ';', '|' or a tab)")
+    yes_no, tz = csv_yes_no(), csv_timezone()
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writeheader()
@@ -286,7 +328,7 @@ def csv_chunks(records: Iterable[dict], delimiter: str = ",", bom: bool = True) 
     for rec in records:
         buf.seek(0)
         buf.truncate()
-        writer.writerow(csv_row(rec))
+        writer.writerow(csv_row(rec, yes_no, tz))
         yield buf.getvalue()
 
 

@@ -90,9 +90,9 @@ def test_csv_dutch_excel(store):
     assert len(rows) == 1 and list(rows[0]) == list(CSV_COLUMNS)
     row = rows[0]
     assert row["score"] == "4" and row["status"] == "complete" and row["tags"] == "urgent"
-    assert row["answer_reason"].startswith("Ik moest weer") and row["summary_confirmed"] == "true"
+    assert row["answer_reason"].startswith("Ik moest weer") and row["summary_confirmed"] == "ja"
     lines = row["transcript"].split("\n")
-    assert len(lines) == 11 and re.match(r"^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] bot: Hoi!", lines[0])
+    assert len(lines) == 11 and re.match(r"^\[\d\d-\d\d-\d{4} \d\d:\d\d\] bot: Hoi!", lines[0])
     assert lines[1].endswith("customer: 4")
     assert json.loads(row["channel_metadata"]) == {"page": "/bestelling"}
 
@@ -150,3 +150,29 @@ def test_export_streams_in_batches(store):
     starts = [r["started_at"] for r in recs]
     assert starts == sorted(starts)
     assert all(r["transcript"] for r in recs)
+
+
+# ---------------------------------------------------------------------------- Dutch Excel
+def test_csv_dates_local_yes_no_dutch_and_long_cells_cut(store, monkeypatch):
+    from bot.store.export import EXCEL_CELL_LIMIT
+
+    r = _typical(store)
+    with store.session() as s:
+        story = s.get(Story, r.story_id)
+        story.started_at = datetime(2026, 7, 1, 22, 30, 5)  # summer: UTC+2 → 2 July 00:30
+        story.summary = "x" * 40_000
+        s.commit()
+    out = io.StringIO(newline="")
+    with store.session() as s:
+        export_csv(s, out, delimiter=";", redact=False)
+    (row,) = csv.DictReader(io.StringIO(out.getvalue().lstrip("\ufeff"), newline=""), delimiter=";")
+    assert row["started_at"] == "02-07-2026 00:30"
+    assert re.match(r"^\[\d\d-\d\d-\d{4} \d\d:\d\d\] bot: Hoi!", row["transcript"])
+    assert row["summary_confirmed"] == "ja" and row["repeat_contact"] in ("ja", "nee")
+    assert len(row["summary"]) <= EXCEL_CELL_LIMIT and row["summary"].endswith("[… afgekapt / truncated]")
+    monkeypatch.setenv("GEHOOR_CSV_YES_NO", "yes,no")
+    out = io.StringIO(newline="")
+    with store.session() as s:
+        export_csv(s, out, delimiter=";", redact=False)
+    (row,) = csv.DictReader(io.StringIO(out.getvalue().lstrip("\ufeff"), newline=""), delimiter=";")
+    assert row["summary_confirmed"] == "yes"
