@@ -165,6 +165,18 @@ def _feeling_already_said(word: str, a: MessageAnalysis, said: str) -> bool:
     return fold(word)[:6] in low or any(fold(m.text)[:6] in low for m in a.emotions)
 
 
+def _answers_its_question(a: MessageAnalysis, answered: str | None, lang: str) -> bool:
+    """A whole sentence given to a follow-up says what was asked ("ik had verwacht dat ...")
+    -- or, for a wish question, is no story of what happened ("he threw my parcel over the
+    fence" to "what had you expected?" is reflected as what happened)."""
+    from .planning import dimensions_said  # planning imports this module
+
+    said = set(a.dimensions) | set(dimensions_said(a.text, lang))
+    if answered in said:
+        return True
+    return answered in ("priority", "in_our_place", "blind_spot") and "situation" not in a.dimensions
+
+
 def _fallback(a: MessageAnalysis, lang: str, turn: int, band: str | None, wish: bool, felt) -> str:
     """No core could be said short and true: name the thing (never the insult), the repeat,
     or a short quote of a one- to three-word answer."""
@@ -233,9 +245,11 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
             pos = choose_thing(others[0].analysis, lang, "positive") if others and clause.analysis.sentiment < -0.1 else None
             if claim:
                 said = catalogue.text("ack_claim", lang, turn, text=text, Text=cap(text))
-            elif not story and frame in ("expectation", "expectation_unmet"):
+            elif not story and _answers_its_question(a, answered, lang) \
+                    and frame in ("expectation", "expectation_unmet"):
                 said = catalogue.text(f"ack_followup_statement.{frame}", lang, turn, text=text, Text=cap(text))
-            elif not story:  # an answer to a follow-up: tied to its question, not read back
+            elif not story and _answers_its_question(a, answered, lang):
+                # an answer to a follow-up: tied to its question, not read back
                 said = catalogue.text(f"ack_followup.{frame}", lang, turn, text=text, Text=cap(text))
             elif pos and fold(pos) not in fold(text):
                 said = catalogue.text("ack_mixed_core", lang, turn, text=text, pos_thing=pos, Pos_thing=cap(pos))
@@ -243,6 +257,10 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
                 said = catalogue.text("ack_core_again", lang, turn, text=text, Text=cap(text))
             else:
                 said = catalogue.text("ack_core", lang, turn, text=text, Text=cap(text))
+    if not said and answered in ANSWER_FRAGMENT_DIMENSIONS:
+        thing = choose_thing(a, lang)  # too long to say back: its thing, framed by the question
+        if thing:
+            said = catalogue.text(f"ack_followup_thing.{frame}", lang, turn, thing=thing, Thing=cap(thing))
     if not said:
         said = _fallback(a, lang, turn, band, wish, felt)
     parts = [said] if said else []

@@ -41,6 +41,17 @@ def asked_dimensions(state: ConversationState) -> list[str]:
     return asked
 
 
+def questions_asked(state: ConversationState) -> int:
+    """How many follow-up questions were asked, for the limit. An answer filed under another
+    dimension than its question (``file_answer``) leaves its question without an answer of
+    its own: that pair counts once. A slot filled before its question was recorded counts."""
+    asked = list(state.asked)
+    answered = {d for d in state.answers if d in FOLLOWUP_DIMENSIONS and (state.answers[d] or "").strip()}
+    extra = len([d for d in answered if d not in asked])
+    without_answer = len([d for d in asked if d not in answered])
+    return len(asked) + max(0, extra - without_answer)
+
+
 def answer_texts(state: ConversationState) -> list[tuple[str, str]]:
     """(dimension, text) of all non-empty answers, in conversation order."""
     out = [(k, state.answers[k]) for k in ANSWER_ORDER if (state.answers.get(k) or "").strip()]
@@ -85,7 +96,7 @@ def covered_dimensions(state: ConversationState) -> set[str]:
 def plan_next_dimension(state: ConversationState) -> str | None:
     """The most valuable missing perspective dimension, or None to go to verification."""
     asked = asked_dimensions(state)
-    if state.done or len(asked) >= max(0, state.max_followups):
+    if state.done or questions_asked(state) >= max(0, state.max_followups):
         return None
     lang = state_language(state)
     texts = answer_texts(state)

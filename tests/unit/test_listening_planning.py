@@ -130,3 +130,12 @@ def test_every_question_is_open_and_new(lang, score):
             state.asked.append(dim)
             state.answers[dim] = "dat weet ik eigenlijk niet zo goed" if lang == "nl" else "something else"
             assert len(seen) <= 3
+
+
+def test_a_refiled_answer_does_not_use_up_a_question():
+    # situation asked, answered with an expectation (filed there), then impact asked
+    state = ConversationState("en", 6, {"reason": "the driver was very late",
+                                        "expectation": "I expected him in the morning",
+                                        "impact": "I had to stay home all day"},
+                              asked=["situation", "impact"], max_followups=3)
+    assert plan_next_dimension(state) is not None  # two questions asked, one more to go
