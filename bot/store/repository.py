@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import config
+from bot.notify import events as notify_events
 from bot.store import follow_up
 from bot.store.capture import StorySnapshot, normalize_reference, reference_for
 from bot.store.models import Message, Story, StoryAspect, utcnow
@@ -80,7 +81,9 @@ class StoryRepository:
         for attempt in range(3):
             session: Session = self.factory()
             try:
+                before = notify_events.before_save(session, snapshot)  # None unless alerts are configured
                 result = self._save(session, snapshot, long_reference=attempt > 0)
+                notify_events.after_save(session, result.story_id, before)  # alert jobs, same transaction
                 session.commit()
                 return result
             except IntegrityError:
