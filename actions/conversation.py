@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import config
 from bot.listening import ConversationState, detect_language, text
+from bot.listening.language import opening_language
 
 from actions import story_sink
 
@@ -65,11 +66,15 @@ def language_hint(tracker: Tracker) -> Optional[str]:
 
 
 def language_of(tracker: Tracker) -> str:
-    """The language to answer in: follows the customer's latest message."""
-    previous = tracker.get_slot("language") or language_hint(tracker) or config.default_language()
+    """The language to answer in: follows the customer's latest message. The first
+    message decides by the channel's hint, a greeting's language or the default."""
+    current = tracker.get_slot("language")
+    previous = current or language_hint(tracker) or config.default_language()
     message = latest_text(tracker)
     if not message or is_injection(message):
         return previous
+    if current is None:
+        return opening_language(message, language_hint(tracker))
     return detect_language(message, previous=previous)
 
 

@@ -9,7 +9,9 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet, UserUtteranceRe
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot import config
 from bot.listening import acknowledge, analyze_cached, parse_score
+from bot.listening import text as text_of
 from bot.listening.interrupts import ANSWER, CLARIFY, TurnReading, read_turn
 
 from actions.conversation import (
@@ -83,6 +85,14 @@ class SpeakingAction(Action, ABC):
         return events
 
 
+def say_opening(dispatcher: CollectingDispatcher, key: str, language: str, **kwargs: Any) -> str:
+    """The opening, ending with one short clause in the other language ("English is fine too")."""
+    message = " ".join((text_of(key, language, company=config.company_name(), **kwargs),
+                        text_of("intro_other_language", language)))
+    dispatcher.utter_message(text=message)
+    return message
+
+
 class ActionOpening(SpeakingAction):
     """First message of a session: say who we are; keep a score or a story the customer opened with."""
 
@@ -94,27 +104,27 @@ class ActionOpening(SpeakingAction):
         text = latest_text(tracker)
         intent = latest_intent(tracker)
         if not text.strip() or is_injection(text):
-            say(dispatcher, "intro", language)
+            say_opening(dispatcher, "intro", language)
             return events
 
         score = parse_score(text)
         analysis = analyze_cached(text, previous_language=language)
         if score.value is not None or score.candidates:
-            say(dispatcher, "intro", language)
+            say_opening(dispatcher, "intro", language)
             if score.value is not None:
                 events += [SlotSet("score_answer", text), SlotSet("score", float(score.value))]
             else:
                 events.append(SlotSet("score_ambiguous", list(score.candidates)))
         elif intent == "out_of_scope":
-            say(dispatcher, "intro", language)
+            say_opening(dispatcher, "intro", language)
             say(dispatcher, "cannot_answer", language)
             events.append(SlotSet("unresolved_question", True))
         elif intent == "inform" and not analysis.vague:
             # The first message is the story: acknowledge it and do not ask for it again.
-            say(dispatcher, "intro_after_story", language, acknowledgement=acknowledge(text, analysis, language))
+            say_opening(dispatcher, "intro_after_story", language, acknowledgement=acknowledge(text, analysis, language))
             events += [SlotSet("answer_reason", text), SlotSet("opened_with_story", True)]
         else:
-            say(dispatcher, "intro", language)
+            say_opening(dispatcher, "intro", language)
         return events
 
 

@@ -40,17 +40,16 @@ def language_scores(text: str) -> dict[str, int]:
     return scores
 
 
-def detect_language(text: str, previous: str | None = None) -> str:
-    """Return "nl" or "en" for ``text``; ties and short neutral texts keep ``previous``.
+def _decided(text: str) -> str | None:
+    """"nl" or "en" when the words clearly say so; None for short or neutral texts.
 
     A message of one or two words must contain at least two marker words more of the
-    other language to switch ("thank you" switches, "yes" or "ok" does not).
+    other language ("thank you" decides, "yes" or "ok" does not).
     """
-    fallback = _default(previous)
     folded = fold(text or "").replace("’", "'")
     tokens = _TOKEN.findall(folded)
     if not tokens:
-        return fallback
+        return None
     scores = language_scores(text)
     nl, en = scores["nl"], scores["en"]
     if len(tokens) >= 4:
@@ -65,4 +64,35 @@ def detect_language(text: str, previous: str | None = None) -> str:
         return "nl"
     if -diff >= needed:
         return "en"
-    return fallback
+    return None
+
+
+def detect_language(text: str, previous: str | None = None) -> str:
+    """Return "nl" or "en" for ``text``; ties and short neutral texts keep ``previous``."""
+    return _decided(text) or _default(previous)
+
+
+def greeting_language(text: str) -> str | None:
+    """The language a greeting names ("hello" en, "hoi" nl), from the message's first words."""
+    from .lexicon import opening_greetings
+
+    tokens = _TOKEN.findall(fold(text or "").replace("’", "'"))
+    greetings = opening_greetings()
+    for n in (3, 2, 1):
+        if len(tokens) < n:
+            continue
+        start = " ".join(tokens[:n])
+        for lang in LANGUAGES:
+            if start in greetings[lang]:
+                return lang
+    return None
+
+
+def opening_language(text: str, hint: str | None = None) -> str:
+    """The language of a conversation's first message. The channel's hint (the widget
+    sends the browser's language) wins unless the message itself clearly says otherwise;
+    without a hint a greeting names its language ("hello" opens in English, "hoi" in
+    Dutch); otherwise the configured default."""
+    if hint in LANGUAGES:
+        return detect_language(text, previous=hint)
+    return _decided(text) or greeting_language(text) or _default(None)

@@ -240,11 +240,26 @@ def markers() -> dict[str, frozenset[str]]:
     return found
 
 
+_greetings_cache: dict[str | None, dict[str, frozenset[str]]] = {}
+
+
+def opening_greetings() -> dict[str, frozenset[str]]:
+    """Greetings that name the language of a first message, per language (without spaCy)."""
+    key = os.environ.get("GEHOOR_SIGNALS")
+    found = _greetings_cache.get(key)
+    if found is None:
+        sig = _read_yaml(signals_path())
+        found = {lang: _phrase_set((sig.get(lang) or {}).get("opening_greetings")) for lang in LANGUAGES}
+        _greetings_cache[key] = found
+    return found
+
+
 def reload() -> Resources:
     """Forget cached lexicons (after editing a file) and load them again."""
     with _lock:
         _cache.clear()
         _markers_cache.clear()
+        _greetings_cache.clear()
     return resources()
 
 
