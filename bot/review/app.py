@@ -103,6 +103,8 @@ def create_app(db_url: Optional[str] = None, testing: bool = False) -> Flask:
     formatting.install(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(twofactor.bp)
+    from bot.review import notifications  # the alerts' delivery log (admin, read-only)
+    app.register_blueprint(notifications.bp)
 
     @app.before_request
     def _load_user():
