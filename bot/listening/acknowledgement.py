@@ -230,6 +230,8 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
         frame = "expectation_unmet"  # a detractor's expectation was not met: say so, not the answer again
     elif answered == "in_our_place" and band == "passive":
         frame = "in_our_place_passive"  # the answer to "what would have made it a 9 or 10?"
+    elif answered == "priority" and band == "promoter":
+        frame = "priority_promoter"  # the answer to "what made the difference?"
     if frag:
         if answered == "impact" and wish_like(frag, lang):
             frame = "expectation_unmet" if band == "detractor" else "expectation"
