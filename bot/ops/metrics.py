@@ -9,6 +9,12 @@ so a single process registry is exact.
     gehoor_story_write_seconds              story write latency (capture + database or outbox)
     gehoor_story_outbox_depth               snapshots waiting in this server's outbox
     gehoor_errors_total{where}              errors by place (store, readiness, ...)
+
+The Rasa server counts in its own process (GET /metrics on the Rasa port, added by
+bot/rasa_patches/store_unavailable.py):
+
+    gehoor_store_unavailable_total{store}   messages refused with 503: tracker | lock store down
+    gehoor_duplicate_messages_total{channel} client/platform resends answered without handling again
 """
 from __future__ import annotations
 
@@ -24,11 +30,15 @@ STORY_WRITE_SECONDS = Histogram(
 )
 OUTBOX_DEPTH = Gauge("gehoor_story_outbox_depth", "Story snapshots waiting in the outbox of this action server")
 ERRORS = Counter("gehoor_errors", "Errors by place", ["where"])
+STORE_UNAVAILABLE = Counter("gehoor_store_unavailable", "Messages refused (503) because a store was down", ["store"])
+DUPLICATE_MESSAGES = Counter("gehoor_duplicate_messages", "Resent messages not handled again", ["channel"])
 
 for _outcome in ("stored", "queued", "superseded", "skipped", "failed"):
     STORY_WRITES.labels(_outcome)
 for _where in ("store", "readiness"):
     ERRORS.labels(_where)
+for _store in ("tracker", "lock"):
+    STORE_UNAVAILABLE.labels(_store)
 
 
 def track_outbox(depth: Callable[[], Optional[int]]) -> None:

@@ -36,6 +36,7 @@ PATCHES = (
     # features: behaviour Gehoor chose to change (docs/architecture.md)
     "endpoint_retry",
     "slim_action_tracker",
+    "store_unavailable",
 )
 
 
