@@ -58,6 +58,30 @@ def patterns(language: str) -> Dict[str, List[re.Pattern]]:
     return result
 
 
+@functools.lru_cache(maxsize=None)
+def sentence_patterns(keys: tuple) -> List[re.Pattern]:
+    """One full-match pattern per sentence of the keys' variants (both languages): the bot
+    may send one catalogue text as several messages (the opening, then the score question)."""
+    data = {lang: yaml.safe_load((_catalogue_dir() / f"{lang}.yml").read_text(encoding="utf-8")) or {}
+            for lang in ("nl", "en")}
+    company = os.environ.get("GEHOOR_COMPANY", "Acme")
+    result = []
+    for lang in data:
+        for key in keys:
+            for variant in _variants(data[lang].get(key, [])):
+                for sentence in re.split(r"(?<=[.!?])\s+", variant.replace("{company}", company).strip()):
+                    body = PLACEHOLDER.sub(lambda m: r".+?", re.escape(sentence))
+                    result.append(re.compile(body + r"\Z", re.IGNORECASE))
+    return result
+
+
+def without_sentences_of(text: str, keys: tuple) -> str:
+    """text minus its sentences that are (a sentence of) one of these catalogue texts."""
+    pats = sentence_patterns(keys)
+    kept = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if not any(p.match(s) for p in pats)]
+    return " ".join(kept)
+
+
 @functools.lru_cache(maxsize=50000)
 def keys_in(text: str) -> frozenset:
     """Catalogue keys (either language) whose text occurs in one bot message."""

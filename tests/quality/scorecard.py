@@ -406,7 +406,7 @@ def score_turns(session: Session, m: Dict[str, Metric]) -> None:
         m["question_no_suggestion"].count(lang, not tr.suggests_answer(question, lang),
                                           _short(session, turn, "suggests an answer"))
         folded = tr.question_clause(question)
-        dims = sorted(k[2:] for k in cat.keys_in(question) if k.startswith("q_"))
+        dims = sorted({_dimension(k) for k in cat.keys_in(question) if k.startswith("q_")})
         repeated = folded in asked or any(d in asked_dims for d in dims)
         m["question_not_repeated"].count(lang, not repeated, _short(session, turn, "asked before"))
         what = "situation" if tr.asks(question, "situation") else None
@@ -419,6 +419,15 @@ def score_turns(session: Session, m: Dict[str, Metric]) -> None:
         asked.append(folded)
         asked_dims.extend(dims)
     _score_band(session, m, score)
+
+
+DIMENSIONS = ("situation", "expectation", "impact", "priority", "in_our_place", "blind_spot")
+
+
+def _dimension(key: str) -> str:
+    """q_situation_positive -> situation: a catalogue question key's perspective."""
+    name = key[2:]
+    return next((d for d in DIMENSIONS if name.startswith(d)), name)
 
 
 def _followup_questions(session: Session) -> List[str]:
@@ -498,6 +507,9 @@ def score_language(session: Session, m: Dict[str, Metric]) -> None:
                                                   f"(meta {item.get('metadata')}): reply {reply_lang}, story {story_lang}")
 
 
+BOILERPLATE = ("opening", "opening_after_story", "ask_score", "ask_reason", "ask_score_retry")
+
+
 def score_returning(session: Session, m: Dict[str, Metric]) -> None:
     """Second session of the same sender: the bot names something of the earlier story."""
     parts = [i for i, t in enumerate(session.turns) if t.label.get("as") == "session_start"]
@@ -505,11 +517,12 @@ def score_returning(session: Session, m: Dict[str, Metric]) -> None:
         return
     first_story = " ".join(t.said for t in session.turns[:parts[0]] if t.label.get("as") == "answer")
     after = session.turns[parts[0] + 1:parts[0] + 3]
-    bot = " ".join(t.reply.text for t in after)
+    # the bot's own words only: the standard opening and score question do not count
+    bot = " ".join(cat.without_sentences_of(m, BOILERPLATE) for t in after for m in t.reply.messages)
     ok = bool(tr.shared_content_words(bot, first_story, session.language)) and \
         len(session.stories) >= 2
     m["returning_customer_known"].count(session.language, ok,
-                                        _short(session, note=f"second opening: {bot[:160]!r}"))
+                                        _short(session, note=f"second opening, own words: {bot[:160]!r}"))
 
 
 # --- the whole run --------------------------------------------------------------------------
@@ -572,6 +585,21 @@ def score(sessions: List[Session]) -> Dict[str, Metric]:
     return metrics
 
 
+def save_sessions(sessions: List[Session], path: Path) -> None:
+    path.write_text(json.dumps([{
+        "kind": s.kind, "item": s.item, "language": s.language, "sender": s.sender, "error": s.error,
+        "stories": s.stories,
+        "turns": [{"said": t.said, "label": t.label, "messages": t.reply.messages, "metadata": t.metadata}
+                  for t in s.turns],
+    } for s in sessions], ensure_ascii=False, default=str))
+
+
+def load_sessions(path: Path) -> List[Session]:
+    return [Session(d["kind"], d["item"], d["language"], d["sender"],
+                    [Turn(t["said"], t["label"], Reply(t["messages"]), t["metadata"]) for t in d["turns"]],
+                    d["stories"], d["error"]) for d in json.loads(path.read_text())]
+
+
 def metrics_only(metrics: Dict[str, Any]) -> Dict[str, Metric]:
     return {k: v for k, v in metrics.items() if isinstance(v, Metric)}
 
@@ -619,12 +647,17 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--transcripts", type=Path, help="write every session's transcript here")
     parser.add_argument("--rasa-url", help="use a stack that is already running (with --db-url)")
     parser.add_argument("--db-url", help="its story DB, e.g. sqlite:////path/var/gehoor.db")
+    parser.add_argument("--save", type=Path, help="save the sessions (messages, replies, stories) as JSON")
+    parser.add_argument("--rescore", type=Path, help="score saved sessions again, without a stack")
     args = parser.parse_args(argv)
 
     import conftest  # tests/conftest.py: the one stack launcher
 
     started = time.monotonic()
-    if args.rasa_url:
+    if args.rescore:
+        up = started
+        metrics = score(load_sessions(args.rescore))
+    elif args.rasa_url:
         stack = conftest.Stack(rasa_url=args.rasa_url, action_url="", web_url="", db_url=args.db_url,
                                var_dir=Path("."), tracker_db=Path("."))
         up = time.monotonic()
@@ -637,6 +670,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(render(metrics, args.examples))
     print(f"\n{len(metrics['_sessions'])} scripted customers; stack start {up - started:.0f} s, "
           f"run {time.monotonic() - up:.0f} s")
+    if args.save:
+        save_sessions(metrics["_sessions"], args.save)
     if args.json:
         args.json.write_text(json.dumps(as_json(metrics), indent=2))
     if args.transcripts:

@@ -132,7 +132,8 @@ def suggests_answer(question: str, language: str) -> bool:
 ASKS = {
     "situation": re.compile(r"wat (?:gebeurde|is er (?:toen |precies )*gebeurd)|hoe ging het|wat ging er precies"
                             r"|what happened|what went on|how did it go|walk me through|take me through"),
-    "nine_or_ten": re.compile(r"\b(9|10|negen|tien|nine|ten)\b"),
+    # "9 of 10", "een 9 of een 10", "a 9 or 10", "nine or ten" ("7 out of 10" is not it)
+    "nine_or_ten": re.compile(r"\b(?:9|negen|nine)\b(?: (?:of|or|en|and))? (?:(?:een|a) )?(?:10|tien|ten)\b"),
     "keep_or_difference": re.compile(r"nooit (?:\w+ )?(?:veranderen|kwijt|verliezen|missen)|niet (?:\w+ )?veranderen"
                                      r"|verschil|behouden|vasthouden|zo houden"
                                      r"|never (?:\w+ )?(?:change|lose)|difference|keep doing|must keep|should keep"),
@@ -143,10 +144,18 @@ def asks(question: str, what: str) -> bool:
     return bool(ASKS[what].search(fold(question)))
 
 
+YES_NO = {"ja", "nee", "neen", "yes", "no", "nope", "nah", "yeah", "yep"}
+
+
 def mentions_phrase(text: str, phrase: str) -> bool:
-    """Whole-word occurrence of a customer's phrase in a bot text."""
-    p = " ".join(words(phrase))
-    return bool(p) and re.search(rf"(?<![a-z0-9]){re.escape(p)}(?![a-z0-9])", " ".join(words(text))) is not None
+    """Whole-word occurrence of a customer's phrase in a bot text, also without its leading
+    yes/no ("nee bedankt" quoted back as "bedankt")."""
+    said = words(phrase)
+    forms = {" ".join(said)}
+    if len(said) > 1 and said[0] in YES_NO:
+        forms.add(" ".join(said[1:]))
+    haystack = " ".join(words(text))
+    return any(f and re.search(rf"(?<![a-z0-9]){re.escape(f)}(?![a-z0-9])", haystack) for f in forms)
 
 
 def median(values: Iterable[float]) -> float:
