@@ -38,6 +38,7 @@ ROUTES = {
     "review.story_notes": "reviewer",
     "review.story_review": "reviewer",
     "review.story_tags": "reviewer",
+    "notifications.delivery_log": "admin",
 }
 # Harmless form data per endpoint (a wrong confirmation, an unknown op: nothing is changed).
 POST_DATA = {"review.story_erase": {"confirm": "not the reference"}, "review.forget": {"contact": "x", "confirm": "no"},
