@@ -148,3 +148,33 @@ def notify_worker() -> str:
     if raw not in ("action-server", "off"):
         raise ValueError(f"GEHOOR_NOTIFY_WORKER must be action-server or off, got {raw!r}")
     return raw
+
+
+# Channels where a customer answers when it suits them (hours later): their conversation
+# keeps its Rasa session, and so its story, for GEHOOR_SESSION_HOURS.
+ASYNC_CHANNELS = ("messenger", "telegram", "twilio", "slack")
+
+
+def _positive_float(name: str) -> "float | None":
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+    if value <= 0:
+        raise ValueError(f"{name} must be more than 0, got {raw!r}")
+    return value
+
+
+def session_window_minutes(channel: "str | None", domain_minutes: float) -> float:
+    """How long a conversation may pause before the customer's next message starts a new Rasa
+    session (a new story with empty slots). Asynchronous channels (ASYNC_CHANNELS):
+    GEHOOR_SESSION_HOURS_<CHANNEL> (e.g. GEHOOR_SESSION_HOURS_TWILIO), else GEHOOR_SESSION_HOURS,
+    default 24 (WhatsApp's customer-service window). The widget, REST and any other channel:
+    GEHOOR_SESSION_MINUTES, else domain.yml's session_expiration_time (60)."""
+    if channel in ASYNC_CHANNELS:
+        hours = _positive_float(f"GEHOOR_SESSION_HOURS_{channel.upper()}") or _positive_float("GEHOOR_SESSION_HOURS")
+        return (hours or 24.0) * 60
+    return _positive_float("GEHOOR_SESSION_MINUTES") or float(domain_minutes)
