@@ -136,6 +136,27 @@ def _is_gibberish(tokens: list[str], res_all) -> bool:
     return odd >= max(1, math.ceil(len(alpha) / 2))
 
 
+IMPLIED_CONTRAST = 1.3  # the weight of one polar word in the clause after the contrast
+
+
+def _implied_by_contrast(doc, last_contrast: int, sent_hits, clause_scores: dict[int, float],
+                         clause_of: list[int]) -> float:
+    """The value a contrast word gives its clause when that clause has no polar word of
+    its own: the opposite of what came before ("mooi, maar hij loopt steeds vast")."""
+    if last_contrast <= 0:
+        return 0.0
+    after = [t for t in doc[last_contrast + 1:] if t.is_alpha]
+    polar_after = any(h.start > last_contrast and h.label in POLARITY for h in sent_hits)
+    if len(after) < 2 or polar_after:
+        return 0.0
+    before = sum(v for c, v in clause_scores.items() if c < clause_of[last_contrast])
+    if before > 0:
+        return -IMPLIED_CONTRAST
+    if before < 0:
+        return IMPLIED_CONTRAST
+    return 0.0
+
+
 def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
     """Analyse one customer message. Deterministic; see module docstring."""
     text = text or ""
@@ -194,6 +215,14 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
             pos_sum += value
         else:
             neg_sum += -value
+    # "goed product, alleen de levering duurde lang": a contrast after praise announces a
+    # complaint even when its clause has no polar word (and the reverse after a complaint)
+    implied = _implied_by_contrast(doc, last_contrast, sent_hits, clause_scores, clause_of)
+    if implied:
+        if implied > 0:
+            pos_sum += implied
+        else:
+            neg_sum += -implied
     total = pos_sum - neg_sum
     excl = text.count("!")
     score = math.tanh(total / 2.0) * (1 + 0.15 * min(excl, 3))
