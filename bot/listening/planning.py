@@ -11,7 +11,7 @@ from .acknowledgement import negative_emotions
 from .analysis import MessageAnalysis, analyze_cached, analyze_story
 from .nlp import LANGUAGES, fold
 from .wording import folded_words
-from .wordtables import get, word_list
+from .wordtables import get, word_list, words
 
 FOLLOWUP_DIMENSIONS = ("situation", "expectation", "impact", "priority", "in_our_place", "blind_spot")
 ANSWER_ORDER = ("reason",) + FOLLOWUP_DIMENSIONS
@@ -93,6 +93,12 @@ def covered_dimensions(state: ConversationState) -> set[str]:
     return covered
 
 
+def _tells(text: str, lang: str) -> bool:
+    """A sentence with its own subject: it tells what happened ("de monteur kwam niet")."""
+    ws = folded_words(text)
+    return bool(ws) and (ws[0] in words("wording", lang, "subjects") or ws[0] in ("ik", "i", "my", "mijn", "m'n"))
+
+
 def plan_next_dimension(state: ConversationState) -> str | None:
     """The most valuable missing perspective dimension, or None to go to verification."""
     asked = asked_dimensions(state)
@@ -120,8 +126,10 @@ def plan_next_dimension(state: ConversationState) -> str | None:
     # and friendly staff").
     concrete = any(a.details for a in story) or "situation" in covered
     if who == "detractor":
-        short = story_words < 8 and not concrete
-        vague = not story or (all(a.vague for a in story) and not concrete) or short
+        # vague: only generic verdicts ("slecht", "not great tbh"); a told event ("the
+        # engineer never showed up", "het eten was koud") is concrete
+        told = any(a.word_count >= 5 and _tells(a.text, lang) for a in story)
+        vague = not story or (all(a.vague for a in story) and not concrete and not told)
     else:  # praise needs no "what happened": only a bare verdict ("prima", "goed") is vague
         vague = not story or (story_words <= 3 and not concrete and not any(a.aspects for a in story))
     if vague and "situation" not in covered:
