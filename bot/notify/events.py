@@ -89,9 +89,14 @@ def after_save(session: Session, story_id: int, before: Optional[dict]) -> int:
 
 def _rows(alerts: rules.Alerts, story: Story, happened, moments, now: datetime) -> List[dict]:
     band = rules.band_of(story.score)
-    rows = []
+    rows: List[dict] = []
+    told = set()  # people-facing destinations (Slack, e-mail) get one message per save
     for event, key in happened:
         for name in alerts.destinations_for(event, moments, band, story.aspects or []):
+            if name in told:
+                continue
+            if alerts.destinations[name].kind != "webhook":
+                told.add(name)
             rows.append({
                 "key": f"{key}|{name}"[:255], "event": event, "story_id": story.id, "destination": name,
                 "kind": alerts.destinations[name].kind, "payload": payload(event, key, story, moments, now),
