@@ -97,6 +97,7 @@ test-stories:
 .PHONY: quality
 quality: setup
 	$(BIN)/python tests/quality/scorecard.py
+	$(BIN)/python tests/quality/aspect_scorecard.py
 
 bench: setup
 	$(BIN)/python bench/summary.py
