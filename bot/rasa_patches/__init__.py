@@ -37,6 +37,7 @@ PATCHES = (
     "endpoint_retry",
     "slim_action_tracker",
     "store_unavailable",
+    "session_windows",
 )
 
 
