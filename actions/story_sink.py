@@ -40,6 +40,8 @@ GIL_SWITCH_SECONDS = 0.001
 def _create_writer() -> StoryWriter:
     migrate()
     sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
+    from bot.notify.worker import start_in_process
+    start_in_process()  # alerts (GEHOOR_ALERTS_FILE): sent from a thread, never from a turn
     return StoryWriter()
 
 

@@ -20,6 +20,7 @@ SUBCOMMANDS: Dict[str, Tuple[str, ...]] = {
     "bot.store.cli": ("db", "dev", "forget", "stories"),
     "bot.review.cli": ("review", "staff"),
     "bot.channels.cli": ("channels",),
+    "bot.notify.cli": ("notify",),
 }
 SUBCOMMAND_MODULES = tuple(SUBCOMMANDS)
 

@@ -159,3 +159,25 @@ class NotifyWorker:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+_in_process: Optional[NotifyWorker] = None
+
+
+def start_in_process(factory: Optional[sessionmaker] = None, interval: float = 5.0) -> Optional[NotifyWorker]:
+    """Start the worker thread of this process (the action server calls this at start-up) when
+    alerts are configured and GEHOOR_NOTIFY_WORKER is not `off`. Idempotent."""
+    global _in_process
+    from bot import config
+
+    try:
+        if config.alerts_file() is None or config.notify_worker() == "off":
+            return None
+    except ValueError as exc:  # a mistyped setting must not stop the story writer
+        log.error("notification worker not started: %s", exc)
+        return None
+    if _in_process is None:
+        _in_process = NotifyWorker(factory)
+        _in_process.start_thread(interval)
+        log.info("notification worker started (alerts file %s)", config.alerts_file())
+    return _in_process
