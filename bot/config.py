@@ -178,3 +178,26 @@ def session_window_minutes(channel: "str | None", domain_minutes: float) -> floa
         hours = _positive_float(f"GEHOOR_SESSION_HOURS_{channel.upper()}") or _positive_float("GEHOOR_SESSION_HOURS")
         return (hours or 24.0) * 60
     return _positive_float("GEHOOR_SESSION_MINUTES") or float(domain_minutes)
+
+
+def redis_url() -> "str | None":
+    """The Redis that Rasa instances share for deduplicating resent messages: GEHOOR_REDIS_URL,
+    else the lock store's GEHOOR_REDIS_HOST/_PORT/_DB/_PASSWORD (endpoints.prod.yml, set by
+    `gehoor run-prod` and deploy/k8s). None in the default profile: per-process caches."""
+    url = os.environ.get("GEHOOR_REDIS_URL", "").strip()
+    if url:
+        return url
+    host = os.environ.get("GEHOOR_REDIS_HOST", "").strip()
+    if not host:
+        return None
+    from urllib.parse import quote
+
+    password = os.environ.get("GEHOOR_REDIS_PASSWORD", "")
+    auth = f":{quote(password, safe='')}@" if password else ""
+    port = os.environ.get("GEHOOR_REDIS_PORT", "").strip() or "6379"
+    db = os.environ.get("GEHOOR_REDIS_DB", "").strip() or "0"
+    return f"redis://{auth}{host}:{port}/{db}"
+
+
+def redis_key_prefix() -> str:
+    return os.environ.get("GEHOOR_REDIS_KEY_PREFIX", "").strip() or "gehoor"
