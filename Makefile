@@ -73,13 +73,13 @@ test: setup lint
 # report that no patch is active.
 STOCK_RASA_TESTS := tests/integration/test_conversation_e2e.py tests/rasa_patches/test_server_patches.py
 
-# The fast loop: no training, browsers, nginx or installs beyond `setup`. Deselected: tests
-# that start Rasa with a trained model (integration), drive Chromium (browser), need the
-# production stack (prod) or PostgreSQL (postgres marker, and the store's [postgresql]
-# parameter — `make test` runs those).
+# The fast loop: no training, browsers, nginx or installs beyond `setup`, on both cores
+# (pytest-xdist). Deselected: tests that start Rasa (integration) or load the trained model
+# (model), drive Chromium (browser), need the production stack (prod) or PostgreSQL
+# (postgres marker, and the store's [postgresql] parameter) — `make test` runs those.
 FAST_TESTS := tests/unit tests/store tests/review tests/actions tests/channels tests/rasa_patches tests/foundation
 test-fast: setup
-	$(BIN)/python -m pytest $(FAST_TESTS) -q -m "not integration and not browser and not postgres and not prod" \
+	$(BIN)/python -m pytest $(FAST_TESTS) -q -n 2 -m "not integration and not browser and not postgres and not prod and not model" \
 	  -k "not postgresql"; code=$$?; \
 	  if [ $$code -eq 5 ]; then echo "make test-fast: pytest collected no tests" >&2; exit 1; fi; exit $$code
 
