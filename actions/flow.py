@@ -27,23 +27,24 @@ from actions.conversation import (
     say,
     turn_index,
 )
-from actions.feedback_form import NO_CONTACT, validated_answer, validated_score
+from actions.feedback_form import NO_CONTACT, ValidateFeedbackForm
 from actions.story_sink import reference_for_events
 
 FINISHED = ("complete", "abandoned", "handed_off")
 
 
 def answer_events(tracker: Tracker, slot: str, text: str) -> List[Dict[str, Any]]:
-    """Record `text` as the answer to the question the form asked (score or story), validated
-    as the form validates it: after an interruption's action Rasa's form validates nothing."""
-    values = validated_score(text, tracker) if slot == "score_answer" else validated_answer(slot, text, tracker)
+    """Record `text` as the answer to the question the form asked, validated as the form
+    validates it: after an interruption's action Rasa's form validates nothing."""
+    validate = getattr(ValidateFeedbackForm(), f"validate_{slot}")
+    values = validate(text, CollectingDispatcher(), tracker, {})
     return [SlotSet(name, value) for name, value in values.items()]
 
 
 def awaited_answer(tracker: Tracker) -> Optional[str]:
-    """The slot the form waits for when it asked for the score or a part of the story."""
+    """The slot the form waits for (score, story, summary check, contact), if any."""
     requested = tracker.get_slot("requested_slot")
-    return requested if requested == "score_answer" or requested in DIMENSION_SLOTS.values() else None
+    return requested if requested and hasattr(ValidateFeedbackForm, f"validate_{requested}") else None
 
 
 def reading_of(tracker: Tracker, language: str) -> TurnReading:

@@ -125,3 +125,18 @@ def test_a_polite_refusal_is_recorded_as_nothing_to_add(text):
     result = validate("answer_priority", text, "deny", 0.95, {"followups_asked": ["expectation"]})
     assert result["answer_priority"] == NOTHING_TO_ADD
     assert result["followups_asked"] == ["expectation", "priority"]
+
+
+def test_an_address_the_classifier_could_not_place_is_the_contact_asked_for():
+    events, dispatcher = run(ActionClarify(), form_turn("jan.klant@example.com", "nlu_fallback", 0.45,
+                                                         "contact_details", {"contact_consent": True}))
+    assert slot_events(events)["contact_details"] == "jan.klant@example.com"
+    assert not dispatcher.messages
+
+
+def test_a_summary_check_answer_routed_elsewhere_is_still_the_answer():
+    events, _ = run(ActionCannotAnswer(), form_turn("het was eigenlijk de app, niet de bezorger", "out_of_scope",
+                                                     0.7, "summary_feedback", {"summary": "…"}))
+    slots = slot_events(events)
+    assert slots["summary_feedback"] == "het was eigenlijk de app, niet de bezorger"
+    assert slots["summary_confirmed"] is False
