@@ -177,15 +177,54 @@ def _answers_its_question(a: MessageAnalysis, answered: str | None, lang: str) -
     return answered in ("priority", "in_our_place", "blind_spot") and "situation" not in a.dimensions
 
 
+def _own_words(thing: str | None, text: str) -> bool:
+    """The thing is said in the customer's own word, not the lexicon's label for it."""
+    if not thing:
+        return False
+    said = set(folded_words(text))
+    return any(w in said for w in folded_words(thing) if len(w) > 3)
+
+
+def _short_quote(a: MessageAnalysis, clause, lang: str) -> str | None:
+    """Their own short words to quote back: the whole message of up to 8 words, or the
+    clause that weighs of up to 7; never an insult."""
+    for candidate, limit, least in ((a.text, 8, 2), (clause.text if clause is not None else "", 7, 3)):
+        said = candidate.strip().rstrip("?!. ")
+        n = len(WORD.findall(said))
+        if least <= n <= limit and not any(reflection_mod.is_insult(w, lang) for w in WORD.findall(said)):
+            return said
+    return None
+
+
 def _fallback(a: MessageAnalysis, lang: str, turn: int, band: str | None, wish: bool, felt) -> str:
-    """No core could be said short and true: name the thing (never the insult), the repeat,
-    or a short quote of a one- to three-word answer."""
+    """No core could be said short and true: name the thing in their word (never the
+    insult), or quote their own short words, or name the thing by its label."""
     clause = reflection_mod.weighty_thing_clause(a, lang, band)
     source = clause.analysis if clause is not None else a
     want = "negative" if source.sentiment < -0.1 and not wish else None
     thing = choose_thing(source, lang, want) or choose_thing(a, lang, want)
+    if thing and any(reflection_mod.is_insult(w, lang) for w in WORD.findall(thing)) and a.aspects:
+        thing = aspect_label(a.aspects[0].aspect, lang)  # "Kutservice": the service, not the swearword
     repeat_said = a.repeat_contact and a.sentiment_label != "positive"
-    insulting = a.abuse or any(reflection_mod.is_insult(w, lang) for w in WORD.findall(a.text))
+    words_ = WORD.findall(a.text)
+    insulting = a.abuse or any(reflection_mod.is_insult(w, lang) for w in words_)
+    verdict = a.word_count <= 3 and not a.abuse and not a.gibberish and not a.done_signal \
+        and not bare_yes_no(a.text) and bool(a.text.strip())
+    if verdict and not _own_words(thing, a.text) and not felt:
+        # "belachelijk", "so-so", "vriendelijk": their one word, quoted (theirs, not the bot's verdict)
+        return catalogue.text("ack_vague", lang, turn, quote=quote(a.text), Quote=cap(quote(a.text)))
+    if thing and insulting and not wish and _own_words(thing, a.text):
+        return catalogue.text("ack_letdown", lang, turn, thing=thing, Thing=cap(thing))
+    if _own_words(thing, a.text):
+        if repeat_said:
+            return catalogue.text("ack_repeat_thing", lang, turn, thing=thing, Thing=cap(thing))
+        label = "positive" if source.sentiment > 0.1 else ("negative" if source.sentiment < -0.1 else "")
+        key = "ack_thing" if wish or not label else f"ack_thing_{label}"
+        return catalogue.text(key, lang, turn, thing=thing, Thing=cap(thing))
+    own = _short_quote(a, clause, lang) if not a.gibberish and not a.done_signal else None
+    if own:
+        key = "ack_quote_again" if repeat_said else "ack_quote"
+        return catalogue.text(key, lang, turn, quote=own)
     if thing and insulting and not wish:
         return catalogue.text("ack_letdown", lang, turn, thing=thing, Thing=cap(thing))
     if repeat_said:
@@ -198,11 +237,9 @@ def _fallback(a: MessageAnalysis, lang: str, turn: int, band: str | None, wish: 
         return catalogue.text(key, lang, turn, thing=thing, Thing=cap(thing))
     if insulting:
         return ""  # nothing of theirs to say back without repeating the insult
-    if a.vague and a.word_count <= 3 and not a.gibberish and not a.done_signal and not felt \
-            and not bare_yes_no(a.text) and a.text.strip():
-        return catalogue.text("ack_vague", lang, turn, quote=quote(a.text), Quote=cap(quote(a.text)))
     if a.word_count >= 2 and not a.gibberish and not a.done_signal and not felt and not bare_yes_no(a.text):
-        return catalogue.text("ack_quote", lang, turn, quote=quote(a.text, 6))
+        n = len(folded_words(a.text))  # of a long message, at most 60% verbatim
+        return catalogue.text("ack_quote", lang, turn, quote=quote(a.text, 8 if n < 12 else min(8, int(0.6 * n) - 1)))
     return ""
 
 

@@ -72,8 +72,8 @@ def compose_acknowledgement(state: ConversationState, last_text: str) -> str:
 
 def _bare_score(text: str) -> int | None:
     """The score when ``text`` is nothing but a score ("6", "een dikke 7", "8/10")."""
-    if not text or len(WORD.findall(text)) > 4:
-        return None
+    if not text or len(WORD.findall(text)) > 4 or analyze_cached(text).aspects:
+        return None  # "delivered fast tbh, gr8" is a story, not a score
     result = parse_score(text)
     return result.value if result.ok else None
 

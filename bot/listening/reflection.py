@@ -168,6 +168,13 @@ def _shorten(core: str, lang: str, limit: int) -> str | None:
             head = core.split(sep)[0].strip()
             if 3 <= len(head.split()) <= limit:
                 return head
+    # "the engineer didn't show up | for the second appointment in a row"
+    preps, particles = _words(lang, "prepositions"), _words(lang, "particles")
+    for i in range(3, min(len(ws), limit + 1)):
+        if fold(ws[i]) in preps:
+            if fold(ws[i - 1]) in particles:
+                break  # "went out | of her way": a phrasal verb is not cut
+            return " ".join(ws[:i]).rstrip(",")
     return None
 
 

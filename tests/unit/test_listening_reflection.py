@@ -195,3 +195,33 @@ def test_nothing_to_add_is_accepted_not_reflected(lang, refusal):
     low = said.lower()
     assert "bedankt:" not in low and "thanks:" not in low and "hoor:" not in low, said
     assert len(words(said)) <= 5, said
+
+
+# --- found with the quality corpus (tests/quality/answers.yml) ---------------------------
+
+@pytest.mark.parametrize("lang, text, must", [
+    # a one-word verdict is their word, quoted: not the bot's verdict, and not silence
+    ("nl", "belachelijk", "“Belachelijk”"),
+    ("en", "useless", "“Useless”"),
+    # a long clause is cut before a preposition, not echoed whole
+    ("en", "The engineer didn't show up for the second appointment in a row", "the engineer didn't show up"),
+    # a thing named only by the lexicon's label is not used when their own words can be quoted
+    ("nl", "In de winkel prima geholpen, maar online is het een chaos", "chaos"),
+])
+def test_fallbacks_keep_their_own_words(lang, text, must):
+    said = ack(lang, 3, text)
+    assert must.lower() in said.lower(), said
+    assert content_words(said) & content_words(text), said
+
+
+@pytest.mark.parametrize("lang, text", [("nl", "Kutservice, echt waar"), ("en", "what a crap service")])
+def test_a_swearword_is_never_the_thing_named(lang, text):
+    said = ack(lang, 2, text).lower()
+    assert "kut" not in said and "crap" not in said, said
+
+
+def test_chat_spelling_is_a_story_not_a_score():
+    from bot.listening import compose_followup
+    state = ConversationState("en", 9, {"reason": "delivered fast tbh, gr8"}, opened_with_story=True)
+    msg = compose_followup(state, "priority", "delivered fast tbh, gr8")
+    assert "8 out of 10" not in msg, msg
