@@ -90,6 +90,24 @@ _DIGIT = re.compile(r"\d")
 PHONE_REGIONS = ("NL", "GB")  # Dutch first; UK national numbers for English-speaking customers
 
 
+_NATIONAL_NUMBER = re.compile(r"(?<![\d+])0\d[\d -]{7,12}\d")
+
+
+def _phone_spans(text: str) -> list:
+    """Phone numbers read as Dutch; national numbers left over ("07911 123456") read as UK."""
+    spans: list = []
+    for region in PHONE_REGIONS:
+        if region != PHONE_REGIONS[0] and not any(
+                all(m.end() <= s.start or m.start() >= s.end for s in spans) for m in _NATIONAL_NUMBER.finditer(text)):
+            break  # every national-looking number was already read: the costly second pass is skipped
+        try:
+            for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+                spans.append(Span(match.start, match.end, "phone"))
+        except Exception:  # noqa: BLE001  phonenumbers on pathological input: keep going
+            pass
+    return spans
+
+
 def _pattern_spans(text: str) -> list:
     has_at = "@" in text
     digits = len(_DIGIT.findall(text))
@@ -99,12 +117,7 @@ def _pattern_spans(text: str) -> list:
     if digits >= 7:  # every IBAN, BSN and phone number has at least 7 digits
         spans += _iban_spans(text)
         spans += [Span(m.start(1), m.end(1), "bsn") for m in _BSN.finditer(text) if std_bsn.is_valid(m.group(1))]
-        for region in PHONE_REGIONS:  # national numbers ("06…", "07911…") are read per region
-            try:
-                for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-                    spans.append(Span(match.start, match.end, "phone"))
-            except Exception:  # noqa: BLE001  phonenumbers on pathological input: keep going
-                pass
+        spans += _phone_spans(text)
     if digits >= 4:
         spans += [Span(m.start(), m.end(), "postcode") for m in _POSTCODE.finditer(text) if _is_postcode(m.group(0))]
         spans += [Span(a, b, "dob") for a, b in pii_context.dob_spans(text)]
