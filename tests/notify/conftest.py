@@ -118,16 +118,29 @@ def smtp_server():
     controller.stop()
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path, monkeypatch):
+    """A migrated story store: SQLite, and PostgreSQL in a private schema (skipped with the
+    reason when PostgreSQL is not reachable; under CI it must be)."""
     monkeypatch.setenv("GEHOOR_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("GEHOOR_REVIEW_URL", "https://review.acme.example")
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
     engine = make_engine(url)
     migrate(engine)
     factory = session_factory(engine)
     yield type("Store", (), {"url": url, "engine": engine, "factory": factory, "repo": StoryRepository(factory)})
     engine.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    from services import pg_schema_url
+
+    with pg_schema_url("gehoor_notify_test") as url:
+        yield url
 
 
 @pytest.fixture

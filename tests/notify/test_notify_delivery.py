@@ -256,3 +256,18 @@ def test_a_slow_receiver_never_slows_the_story_write(store, receivers, alerts_fi
         worker.stop(timeout=10)
     assert elapsed < 1.0, elapsed
     assert len(webhook.requests) >= 1  # the worker did send meanwhile
+
+
+def test_forgetting_a_customer_removes_their_alerts(store, receivers, alerts_file, tmp_path, monkeypatch):
+    from bot.store.erasure import forget
+
+    monkeypatch.setenv("GEHOOR_TEST_WEBHOOK_SECRET", SECRET)
+    webhook = receivers(secret=SECRET, script=[500])
+    alerts_file(full_config(webhook, webhook, None, rules=[{"to": ["crm"]}]))
+    write_story(store, detractor_handoff(), tmp_path)
+    NotifyWorker(store.factory).run_once()
+    assert jobs(store)
+    forget(conversation="tg-77", factory=store.factory, tracker_url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    assert jobs(store) == []
+    with store.factory() as s:
+        assert s.execute(select(func.count()).select_from(NotificationAttempt)).scalar() == 0
