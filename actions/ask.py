@@ -22,6 +22,7 @@ from bot.listening.summary import resummary_record, summary_record
 
 from actions.conversation import (
     DIMENSION_SLOTS,
+    answers,
     conversation_state,
     is_injection,
     language_events,
@@ -40,7 +41,11 @@ NOT_AN_ANSWER = {"why_ask", "out_of_scope", "abuse", "nlu_fallback", "request_hu
 
 def answer_to_reflect(tracker: Tracker) -> str | None:
     text = latest_text(tracker)
-    if not text.strip() or is_injection(text) or latest_intent(tracker) in NOT_AN_ANSWER:
+    if not text.strip() or is_injection(text):
+        return None
+    # the form stored it as an answer, whatever the NLU thought it was: it is reflected
+    stored = text.strip() in {value.strip() for value in answers(tracker).values()}
+    if latest_intent(tracker) in NOT_AN_ANSWER and not stored:
         return None
     if tracker.latest_action_name not in (None, "action_listen", "validate_feedback_form",
                                           "feedback_form"):

@@ -20,6 +20,7 @@ from .wording import (
     is_statement,
     lower_first,
     quote,
+    says_nothing_to_add,
     self_labelled,
     wish_like,
 )
@@ -253,7 +254,7 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
     which part of a mixed story weighs. See docs/listening.md ("Acknowledgements").
     """
     lang = language if language in LANGUAGES else "nl"
-    if a.dont_know or getattr(a, "nothing_to_add", False):
+    if a.dont_know or says_nothing_to_add(a):
         return catalogue.text("ack_dont_know", lang, turn)  # "weet ik niet", "nee bedankt"
     wish = answered in WISH_DIMENSIONS
     felt = feeling(a, lang)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from .acknowledgement import negative_emotions
 from .analysis import MessageAnalysis, analyze_cached, analyze_story
 from .nlp import LANGUAGES, fold
-from .wording import folded_words
+from .wording import folded_words, says_nothing_to_add
 from .wordtables import get, word_list, words
 
 FOLLOWUP_DIMENSIONS = ("situation", "expectation", "impact", "priority", "in_our_place", "blind_spot")
@@ -90,6 +90,7 @@ def covered_dimensions(state: ConversationState) -> set[str]:
     covered = {k for k in state.answers if k in FOLLOWUP_DIMENSIONS}
     for _, t in answer_texts(state):
         covered |= analyze_cached(t, lang).dimensions
+        covered |= set(dimensions_said(t, lang))  # planning.yml cues ("I was hoping for")
     return covered
 
 
@@ -113,12 +114,11 @@ def plan_next_dimension(state: ConversationState) -> str | None:
     if any(a.done_signal for a in followup):
         return None  # the customer said "dat was het" (the order of answers may be unknown)
     # "weet ik niet" and "nee bedankt" (nothing to add): after two of them, stop asking
-    nothing = [a.dont_know or getattr(a, "nothing_to_add", False) for a in analyses]
+    nothing = [a.dont_know or says_nothing_to_add(a) for a in analyses]
     if sum(nothing) >= 2 and asked:
         return None
     covered = covered_dimensions(state) | set(asked)
-    story = [a for a in analyses if not a.dont_know and not a.done_signal
-             and not getattr(a, "nothing_to_add", False)]
+    story = [a for a in analyses if not a.dont_know and not a.done_signal and not says_nothing_to_add(a)]
     story_words = sum(a.word_count for a in story)
     who = band(state, analyses)
     # A concrete story (times, counts, places: what happened is told) is not asked "what

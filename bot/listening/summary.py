@@ -15,6 +15,7 @@ from .wording import (
     is_statement,
     lower_first,
     self_labelled,
+    says_nothing_to_add,
     sentence,
     speaks_for_company,
     story_text,
@@ -38,7 +39,7 @@ def summary_body(state: ConversationState, lang: str) -> list[str]:
     for key, said in answer_texts(state):
         a = analyze_cached(said, lang)
         raw = strip_politeness(said)
-        if a.dont_know or a.done_signal or a.gibberish or getattr(a, "nothing_to_add", False) \
+        if a.dont_know or a.done_signal or a.gibberish or says_nothing_to_add(a) \
                 or not raw or bare_yes_no(raw):
             continue  # answered, but nothing to add: "nee bedankt", "ja", "no thanks"
         if raw != said:

@@ -140,3 +140,11 @@ def strip_politeness(text: str) -> str:
         if rest:
             kept.append(rest)
     return " ".join(kept)
+
+
+def says_nothing_to_add(a: MessageAnalysis) -> bool:
+    """"nee bedankt", "niet echt", "not that I can think of": answered, with nothing to add."""
+    if getattr(a, "nothing_to_add", False):
+        return True
+    said = " ".join(folded_words(strip_politeness(a.text) or a.text))
+    return said in words("wording", "nothing_to_add") or bare_yes_no(a.text)

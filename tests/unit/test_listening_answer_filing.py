@@ -51,3 +51,31 @@ def test_the_form_moves_on_after_a_refiled_answer():
     required = asyncio.run(form.required_slots([], CollectingDispatcher(), t, {}))
     following = next((s for s in required if t.slots.get(s) is None), None)
     assert following not in ("answer_priority", "answer_impact", "answer_expectation")
+
+
+def test_a_stored_answer_is_reflected_whatever_the_nlu_thought():
+    """'Mijn abonnement is opgezegd …' read as nlu_fallback but stored as the reason: the
+    next question still acknowledges it (the scorecard found it asked bare)."""
+    from actions.ask import QUESTIONS
+
+    text = "Mijn abonnement is opgezegd zonder dat ik dat vroeg"
+    slots = {"score": 3.0, "score_answer": "3", "language": "nl", "answer_reason": text}
+    all_slots = {name: None for name in SLOT_NAMES}
+    all_slots.update(slots, requested_slot="answer_expectation")
+    t = Tracker("reflect", all_slots, {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.3}},
+                [{"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}],
+                False, None, {"name": "feedback_form"}, "feedback_form")
+    dispatcher = CollectingDispatcher()
+    QUESTIONS["answer_expectation"].run(dispatcher, t)
+    said = dispatcher.messages[0]["text"]
+    assert "abonnement" in said and said.count("?") == 1, said
+
+
+def test_nothing_to_add_in_other_words_is_not_reflected():
+    from bot.listening import ConversationState, compose_acknowledgement, summarise
+
+    for lang, text in (("nl", "neuh"), ("nl", "niet echt"), ("en", "not that I can think of")):
+        state = ConversationState(lang, 4, {"reason": "x y z", "expectation": text}, asked=["expectation"])
+        said = compose_acknowledgement(state, text)
+        assert text.split()[-1] not in said.lower(), said
+        assert text not in summarise(state).lower()
