@@ -76,15 +76,17 @@ def greeting_language(text: str) -> str | None:
     """The language a greeting names ("hello" en, "hoi" nl), from the message's first words."""
     from .lexicon import opening_greetings
 
-    tokens = _TOKEN.findall(fold(text or "").replace("’", "'"))
+    raw = _TOKEN.findall(fold(text or "").replace("’", "'"))
     greetings = opening_greetings()
-    for n in (3, 2, 1):
-        if len(tokens) < n:
-            continue
-        start = " ".join(tokens[:n])
-        for lang in LANGUAGES:
-            if start in greetings[lang]:
-                return lang
+    # as typed, then with a repeated last letter once ("heyy", "hoiii", "hellooo")
+    for tokens in (raw, [re.sub(r"(.)\1+$", r"\1", t) for t in raw]):
+        for n in (3, 2, 1):
+            if len(tokens) < n:
+                continue
+            start = " ".join(tokens[:n])
+            for lang in LANGUAGES:
+                if start in greetings[lang]:
+                    return lang
     return None
 
 

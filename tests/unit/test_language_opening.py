@@ -6,14 +6,14 @@ from bot.listening.language import opening_language
 
 
 @pytest.mark.parametrize("text", ["hello", "Hi", "hi!", "hey", "Hey there", "good morning", "Good evening!",
-                                  "yo", "hiya", "good afternoon", "hello?", "hi there 👋"])
+                                  "yo", "hiya", "good afternoon", "hello?", "hi there 👋", "heyy", "hellooo"])
 def test_an_english_greeting_opens_in_english(text, monkeypatch):
     monkeypatch.setenv("GEHOOR_DEFAULT_LANGUAGE", "nl")
     assert opening_language(text) == "en"
 
 
 @pytest.mark.parametrize("text", ["hoi", "Hallo", "goedemorgen", "goedenavond!", "hee", "hoi hoi", "dag",
-                                  "goeiemiddag", "hey, mijn pakket is niet bezorgd", "hi, ik heb een klacht"])
+                                  "goeiemiddag", "hoiii", "hey, mijn pakket is niet bezorgd", "hi, ik heb een klacht"])
 def test_a_dutch_greeting_or_dutch_words_open_in_dutch(text, monkeypatch):
     monkeypatch.setenv("GEHOOR_DEFAULT_LANGUAGE", "en")
     assert opening_language(text) == "nl"
