@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import re
 import sys
 import tempfile
@@ -46,7 +47,7 @@ DECLINE = {"nl": "nee", "en": "no"}
 # Score sent before an answer of the answers corpus, by its valence (the story behind the number).
 SCORE_FOR_VALENCE = {"negative": "3", "mixed": "6", "neutral": "7", "positive": "9"}
 REFERENCE = re.compile(r"GH-[0-9A-Z]{4}-[0-9A-Z]{4}")
-WORKERS = 4
+WORKERS = 6
 MAX_TURNS = 16
 
 
@@ -343,6 +344,8 @@ def _short(session: Session, turn: Optional[Turn] = None, note: str = "") -> str
 
 
 INTERRUPTION_KEYS = set(cat.INTERRUPTIONS)
+REASON_KEYS = {"ask_reason", "ask_reason_again", "ask_reason_no_score"}
+MAX_FOLLOWUPS = int(os.environ.get("GEHOOR_MAX_FOLLOWUPS") or 3)  # as the bot's config (bot/config.py)
 EXPECTED_KEYS = {"stop": set(cat.STOP_KEYS), "handoff": set(cat.HANDOFF_KEYS), "why_ask": {"why_ask"},
                  "gibberish": {"clarify", "fallback"}}
 
@@ -354,21 +357,26 @@ def score_turns(session: Session, m: Dict[str, Metric]) -> None:
     asked_dims: List[str] = []
     covered: set = set()  # dimensions the customer already told (labels)
     score = None
+    followups = 0  # follow-up questions asked in this session (the reason question not counted)
     for i, turn in enumerate(session.turns):
         label, reply = turn.label, turn.reply
         role = label.get("as")
         if role in ("score", "score_again") and label.get("score") is not None:
             score = label["score"]
         if role == "session_start":
-            asked, asked_dims, covered = [], [], set()
+            asked, asked_dims, covered, followups = [], [], set(), 0
             continue
         keys = reply.keys
         ack, question = reply.split()
         # 1. the customer's message: read as what it was
         if role == "answer":
             interrupted = bool(keys & INTERRUPTION_KEYS)
+            # an answer is not "I am done": the summary before the follow-ups ran out ends the story early
+            ended_early = reply.phase == "summary" and followups < MAX_FOLLOWUPS
             stored = _is_stored(turn.said, session.stories)
             note = ("interrupted " + ",".join(sorted(keys & INTERRUPTION_KEYS))) if interrupted else ""
+            note += f" summary after {followups} follow-ups" if ended_early else ""
+            interrupted = interrupted or ended_early
             note += "" if stored else " not stored"
             m["answer_understood"].count(lang, not interrupted and stored, _short(session, turn, note))
             if label.get("concrete"):
@@ -418,6 +426,8 @@ def score_turns(session: Session, m: Dict[str, Metric]) -> None:
                                                         _short(session, turn, "asked what happened"))
         asked.append(folded)
         asked_dims.extend(dims)
+        if not keys & REASON_KEYS:
+            followups += 1
     _score_band(session, m, score)
 
 

@@ -47,6 +47,8 @@ def test_content_words_and_echo():
     assert tr.shared_content_words("De bezorging liep een uur uit.", said, "nl")  # bezorg-, uur
     assert not tr.shared_content_words("Dank je dat je dat vertelt.", said, "nl")
     assert tr.shared_content_words("So the klantenservice was slow.", "service is slow", "en")
+    assert tr.shared_content_words("You've had it with us, I hear.", "I've had it with you", "en")
+    assert not tr.shared_content_words("What did you expect from us?", "I've had it with you", "en")
     long_said = "de monteur is twee keer niet komen opdagen en niemand heeft me gebeld"  # 13 words
     assert tr.longest_common_run("Dus de monteur is twee keer niet komen opdagen.", long_said) == 8
     assert tr.longest_common_run("De monteur kwam twee keer niet.", long_said) == 3  # "twee keer niet"

@@ -59,7 +59,8 @@ def lemma(word: str, language: str) -> str:
 
 def content_words(text: str, language: str) -> List[str]:
     stops = stop_words(language)
-    return [w for w in words(text) if w not in stops and not w.isdigit() and len(w) > 1]
+    stems = (w.split("'")[0] for w in words(text))  # "i've" -> "i", "customer's" -> "customer"
+    return [w for w in stems if w not in stops and not w.isdigit() and len(w) > 1]
 
 
 def same_word(a: str, b: str, language: str) -> bool:
@@ -71,9 +72,20 @@ def same_word(a: str, b: str, language: str) -> bool:
     return len(short) >= 4 and long_.endswith(short)
 
 
+PRONOUNS = {"ik", "je", "jij", "jou", "jouw", "mijn", "mn", "me", "mij", "we", "wij", "ons", "onze", "jullie", "u",
+            "uw", "i", "you", "your", "my", "me", "we", "our", "us", "it", "het", "de", "een", "the", "a", "an",
+            "dat", "dit", "this", "that"}
+
+
 def shared_content_words(ack: str, customer: str, language: str) -> List[str]:
+    """The acknowledgement's words that match the customer's content words. A message made of
+    stop words only ("I've had it with you", "ik ben het zat" has "zat") is matched on all its
+    words except pronouns and articles, so "You've had it with us" still counts."""
     mine = content_words(customer, language)
-    return [w for w in content_words(ack, language) if any(same_word(w, c, language) for c in mine)]
+    if mine:
+        return [w for w in content_words(ack, language) if any(same_word(w, c, language) for c in mine)]
+    mine = [w for w in words(customer) if w not in PRONOUNS]
+    return [w for w in words(ack) if w in mine]
 
 
 def longest_common_run(ack: str, customer: str) -> int:
