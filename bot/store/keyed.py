@@ -14,6 +14,7 @@ differently per purpose.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -46,7 +47,12 @@ def secret_key() -> bytes:
     env = os.environ.get("GEHOOR_HASH_KEY", "").strip()
     if env:
         return env.encode()
-    return _key_from_file(config.var_dir() / KEY_FILE)
+    return _cached_file_key(str(config.var_dir() / KEY_FILE))
+
+
+@functools.lru_cache(maxsize=8)  # an export hashes every record's sender id: read the file once
+def _cached_file_key(path: str) -> bytes:
+    return _key_from_file(Path(path))
 
 
 def keyed_hash(value: str, purpose: str) -> str:

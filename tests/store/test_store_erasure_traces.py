@@ -85,3 +85,20 @@ def test_short_sender_ids_are_scrubbed_only_as_whole_targets(store):
     forget(conversation="c1", factory=store.factory, tracker_url=store.tracker_url, outbox=store.outbox)
     dump = _audit_dump(store)
     assert "conversation:c1" not in dump and "c1 in a word" in dump and "story:c1x" in dump
+
+
+def test_hash_key_lives_outside_the_database(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from bot.store import keyed
+
+    monkeypatch.delenv("GEHOOR_HASH_KEY", raising=False)
+    monkeypatch.setenv("GEHOOR_VAR_DIR", str(tmp_path / "var2"))
+    first = keyed.keyed_hash("+31612345678", "contact")
+    path = tmp_path / "var2" / keyed.KEY_FILE
+    assert path.exists() and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert keyed.keyed_hash("+31612345678", "contact") == first  # generated once, then reused
+    assert first != hashlib.sha256(b"+31612345678").hexdigest()  # keyed, not a plain hash
+    monkeypatch.setenv("GEHOOR_HASH_KEY", "from the environment")
+    assert keyed.keyed_hash("+31612345678", "contact") != first
