@@ -79,11 +79,64 @@ def strip_namespace(channel: str, sender_id: str) -> str:
     return sender_id[len(prefix):] if sender_id.startswith(prefix) else sender_id
 
 
-class SeenCache:
-    """Message ids seen in the last ``ttl`` seconds (bounded, oldest dropped first).
+class _Shared:
+    """The Redis all Rasa instances share (bot.config.redis_url), or None in the default
+    profile. One client per process; short timeouts, because a check runs on the event loop.
+    When Redis does not answer, callers fall back to their per-process cache (a warning
+    once per outage): the lock store is down then too, so the message is refused with 503
+    anyway (bot/rasa_patches/store_unavailable.py)."""
 
-    Per process: with several Rasa processes behind a load balancer a replay can reach a
-    process that has not seen the id; the signature/timestamp checks still apply there.
+    _client: Any = None
+    _url: Optional[str] = None
+    down_since: Optional[float] = None
+
+    @classmethod
+    def client(cls) -> Any:
+        from bot import config
+
+        url = config.redis_url()
+        if url is None:
+            return None
+        if cls._client is None or cls._url != url:
+            import redis
+
+            cls._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+            cls._url = url
+        return cls._client
+
+    @classmethod
+    def key(cls, kind: str, key: str) -> str:
+        from bot import config
+
+        return f"{config.redis_key_prefix()}:{kind}:{key}"
+
+    @classmethod
+    def failed(cls, exc: BaseException) -> None:
+        if cls.down_since is None:
+            cls.down_since = time.monotonic()
+            logger.warning("Redis unreachable for message deduplication (%s); per-process caches meanwhile", exc)
+
+    @classmethod
+    def answered(cls) -> None:
+        if cls.down_since is not None:
+            logger.warning("Redis reachable again for message deduplication after %.0f s",
+                           time.monotonic() - cls.down_since)
+            cls.down_since = None
+
+
+def _redis_errors() -> tuple:
+    import redis.exceptions
+
+    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+class SeenCache:
+    """Message ids seen in the last ``ttl`` seconds.
+
+    In the production profile (``GEHOOR_REDIS_URL`` or the lock store's ``GEHOOR_REDIS_*``)
+    the ids live in Redis (``SET NX EX``), so a platform's retry that reaches another Rasa
+    instance, or the same one after a restart, is still recognised. Otherwise, and while
+    Redis does not answer, a bounded per-process cache (oldest dropped first).
     """
 
     def __init__(self, ttl_seconds: float, max_items: int = 10000) -> None:
@@ -98,8 +151,29 @@ class SeenCache:
                 break
             self._items.popitem(last=False)
 
+    def _shared(self, operation: str, key: str) -> Optional[Any]:
+        client = _Shared.client()
+        if client is None:
+            return None
+        name = _Shared.key("seen", key)
+        try:
+            if operation == "claim":
+                result: Any = not client.set(name, b"1", nx=True, ex=max(1, int(self.ttl)))
+            elif operation == "forget":
+                result = client.delete(name) >= 0
+            else:
+                result = bool(client.exists(name))
+        except _redis_errors() as exc:
+            _Shared.failed(exc)
+            return None
+        _Shared.answered()
+        return result
+
     def seen(self, key: str) -> bool:
         """True when ``key`` was seen before (within the ttl); otherwise remembers it."""
+        shared = self._shared("claim", key)
+        if shared is not None:
+            return shared
         now = time.monotonic()
         self._expire(now)
         if key in self._items:
@@ -108,11 +182,106 @@ class SeenCache:
         return False
 
     def forget(self, key: str) -> None:
+        self._shared("forget", key)
         self._items.pop(key, None)
 
     def __contains__(self, key: str) -> bool:
+        shared = self._shared("exists", key)
+        if shared is not None:
+            return shared
         self._expire(time.monotonic())
         return key in self._items
+
+
+MESSAGE_ID_MAX_CHARS = 128
+PENDING = "pending"
+
+
+def client_message_id(data: Any) -> Optional[str]:
+    """The client's id for a message in a JSON body (``"message_id"``, or in its
+    ``"metadata"``): a client that resends after a timeout sends the same id, and the message
+    is answered and stored once. None when absent or not a short printable string."""
+    if not isinstance(data, Mapping):
+        return None
+    value = data.get("message_id")
+    if value is None and isinstance(data.get("metadata"), Mapping):
+        value = data["metadata"].get("message_id")
+    if isinstance(value, str) and 0 < len(value) <= MESSAGE_ID_MAX_CHARS and value.isprintable():
+        return value
+    return None
+
+
+def client_message_metadata(request: Request) -> Optional[Dict[str, Any]]:
+    """For a REST channel's ``get_metadata``: ``{"message_id": ...}`` from the JSON body, so
+    the resend of a message is recognised (bot/rasa_patches/message_dedupe.py)."""
+    try:
+        data = json.loads((request.body or b"").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    message_id = client_message_id(data)
+    return {"message_id": message_id} if message_id else None
+
+
+class ClientMessages:
+    """A client's message ids and the answers Rasa gave them, for ``ttl`` seconds: in Redis
+    in the production profile (shared by every Rasa instance, kept over a restart), else in
+    this process. ``claim`` is atomic (``SET NX``); the answer is kept so a resend gets it
+    again instead of a second handling."""
+
+    def __init__(self, ttl_seconds: float = 24 * 3600, max_items: int = 10000) -> None:
+        self.ttl = max(1, int(ttl_seconds))
+        self.local = SeenCache(ttl_seconds, max_items)
+        self.answers: Dict[str, Any] = {}
+
+    def _redis(self, call: Any) -> Any:
+        client = _Shared.client()
+        if client is None:
+            return None
+        try:
+            result = call(client)
+        except _redis_errors() as exc:
+            _Shared.failed(exc)
+            return None
+        _Shared.answered()
+        return result
+
+    def claim(self, key: str) -> bool:
+        """True the first time ``key`` is seen (handle the message), False for a resend."""
+        name = _Shared.key("message", key)
+        first = self._redis(lambda r: bool(r.set(name, PENDING, nx=True, ex=self.ttl)))
+        if first is not None:
+            return first
+        return not self._local_seen(key)
+
+    def _local_seen(self, key: str) -> bool:
+        now = time.monotonic()
+        self.local._expire(now)
+        if key in self.local._items:
+            return True
+        self.local._items[key] = now
+        return False
+
+    def finish(self, key: str, answer: Sequence[Any]) -> None:
+        encoded = json.dumps(list(answer), ensure_ascii=False)
+        if self._redis(lambda r: r.set(_Shared.key("message", key), encoded, ex=self.ttl)) is None:
+            self.answers[key] = encoded
+            while len(self.answers) > self.local.max_items:
+                self.answers.pop(next(iter(self.answers)))
+
+    def release(self, key: str) -> None:
+        """Not handled after all (an error): the resend will be."""
+        self._redis(lambda r: r.delete(_Shared.key("message", key)))
+        self.local._items.pop(key, None)
+        self.answers.pop(key, None)
+
+    def answer(self, key: str) -> Optional[Any]:
+        """The answer given to ``key``: a list, PENDING while it is being handled, None if unknown."""
+        stored = self._redis(lambda r: r.get(_Shared.key("message", key)))
+        if stored is None:
+            stored = self.answers.get(key) or (PENDING if key in self.local._items else None)
+        if isinstance(stored, bytes):
+            stored = stored.decode("utf-8")
+        return stored if stored in (None, PENDING) else json.loads(stored)
 
 
 def reject(channel: str, status: int, reason: str, request: Optional[Request] = None) -> HTTPResponse:

@@ -38,6 +38,7 @@ PATCHES = (
     "slim_action_tracker",
     "store_unavailable",
     "session_windows",
+    "message_dedupe",
 )
 
 

@@ -1,0 +1,82 @@
+"""Feature (changes behaviour): a message a client sends again with the same message id is
+answered and stored once.
+
+Replaces `rasa.core.agent.Agent.handle_message` (Rasa 3.6.21), around `store_unavailable`'s
+replacement. A REST client (or any channel) that puts the client's id for a message in the
+message metadata (`"message_id"`, `bot.channels.common.client_message_metadata`) and sends
+it again after a timeout, a 503 or a Rasa restart, reaches Rasa twice; stock Rasa handles it
+twice (two customer messages in the story, the form moved on twice). Here the first one
+claims `<sender>:<message id>` (`common.ClientMessages`: Redis `SET NX` shared by every
+instance in the production profile, per process otherwise), and a resend is not handled
+again: a collecting channel (REST) gets the first answer again (waiting up to
+WAIT_SECONDS while the first is still being handled), a pushing channel (Messenger,
+Telegram, ...) sends nothing more. A message that fails is released, so its resend is
+handled. Counted in `gehoor_duplicate_messages_total{channel}`.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Optional
+
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel
+
+from bot.channels import common
+from bot.rasa_patches import is_patched, mark
+
+logger = logging.getLogger(__name__)
+
+REPLACES = "rasa.core.agent.Agent.handle_message"
+GAIN = "correctness: a resent message is answered and stored once"
+
+WAIT_SECONDS = 10.0
+MESSAGES = common.ClientMessages()
+
+
+def message_key(message: Any) -> Optional[str]:
+    message_id = common.client_message_id(message.metadata or {})
+    return f"{message.sender_id}:{message_id}" if message_id else None
+
+
+async def answer_again(key: str, message: Any) -> None:
+    from bot.ops import metrics
+
+    metrics.DUPLICATE_MESSAGES.labels(message.input_channel or "unknown").inc()
+    logger.info("message %s of %s was sent again: answered once, not handled again",
+                key.rsplit(":", 1)[-1], message.sender_id)
+    if not isinstance(message.output_channel, CollectingOutputChannel):
+        return
+    deadline = time.monotonic() + WAIT_SECONDS
+    answer = MESSAGES.answer(key)
+    while answer == common.PENDING and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        answer = MESSAGES.answer(key)
+    if isinstance(answer, list):
+        message.output_channel.messages.extend(answer)
+
+
+def install() -> None:
+    original = Agent.handle_message
+    if is_patched(original) and getattr(original, "gehoor_dedupe", False):
+        return
+
+    async def handle_message(self: Agent, message: Any) -> Any:
+        key = message_key(message)
+        if key is None:
+            return await original(self, message)
+        if not MESSAGES.claim(key):
+            return await answer_again(key, message)
+        output = message.output_channel
+        before = len(output.messages) if isinstance(output, CollectingOutputChannel) else 0
+        try:
+            result = await original(self, message)
+        except BaseException:
+            MESSAGES.release(key)
+            raise
+        MESSAGES.finish(key, output.messages[before:] if isinstance(output, CollectingOutputChannel) else [])
+        return result
+
+    handle_message.gehoor_dedupe = True  # type: ignore[attr-defined]
+    Agent.handle_message = mark(handle_message, original)  # type: ignore[method-assign]
