@@ -1,8 +1,11 @@
 """The staff review app: `create_app()` builds the Flask app, `serve()` runs it under waitress.
 
 Security measures (see docs/review.md): login on every page/export/API route, argon2 password
-hashes, login throttling, CSRF on every form, HttpOnly + SameSite=Lax session cookie (Secure over
-TLS), strict Content-Security-Policy, autoescaped templates, no tracebacks to the browser.
+hashes, login throttling per account and source (known devices exempt from the account-wide
+limit), optional TOTP (bot/review/twofactor.py), server-side sessions revoked at logout and on
+account changes (bot/review/sessions.py), CSRF on every form, HttpOnly + SameSite=Lax session
+cookie (Secure over TLS), strict Content-Security-Policy, autoescaped templates with
+bidirectional isolation of customer text, no tracebacks to the browser.
 """
 from __future__ import annotations
 
