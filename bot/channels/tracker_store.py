@@ -21,9 +21,9 @@ This store instead:
 * when the database is still unreachable after that, raises `TrackerDatabaseUnavailable`,
   which is let through the fail-safe wrapper (a small patch of `FailSafeTrackerStore`,
   bot/rasa_patches/failsafe_passthrough.py, installed when this store is built): the
-  message is *not* processed from an empty tracker. Rasa's REST channel logs the exception
-  and answers 200 with no bot message, like for a Redis outage (clients send again;
-  docs/deploy.md). A failure while *saving* the
+  message is *not* processed from an empty tracker, and the webhook is answered 503 so
+  the sender retries (bot/rasa_patches/store_unavailable.py; docs/deploy.md). A failure
+  while *saving* the
   turn after the answer was computed still loses that turn from the tracker (the answer was
   already collected); the action server's story write for it is in its outbox.
 * logs once per outage, not per message: "tracker database unreachable …; waiting" and
