@@ -19,6 +19,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Dict, Iterable, List, Optional
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -119,7 +120,23 @@ def enqueue(session: Session, alerts: rules.Alerts, story: Story, happened, mome
     rows = [r for r in rows if r["key"] not in known]
     if rows:
         session.execute(insert(j), rows)
+        sa_event.listen(session, "after_commit", _wake_workers, once=True)
     return len(rows)
+
+
+# Workers of this process waiting for new jobs (NotifyWorker.start_thread): woken when a
+# transaction that enqueued jobs commits, so an alert leaves at once instead of at the next poll.
+_waiting: List = []
+
+
+def wake_on_enqueue(callback) -> None:
+    if callback not in _waiting:
+        _waiting.append(callback)
+
+
+def _wake_workers(_session) -> None:
+    for callback in list(_waiting):
+        callback()
 
 
 def enqueue_due_follow_ups(session: Session, alerts: rules.Alerts, now: Optional[datetime] = None) -> int:

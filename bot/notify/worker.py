@@ -55,6 +55,7 @@ class NotifyWorker:
         self.send = send or senders.SENDERS
         self.batch = batch
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set by a commit that enqueued jobs, and by stop()
         self._thread: Optional[threading.Thread] = None
 
     # ------------------------------------------------------------------ one pass
@@ -136,9 +137,11 @@ class NotifyWorker:
 
     # ------------------------------------------------------------------ background
     def start_thread(self, interval: float = 5.0) -> threading.Thread:
-        """Work in a daemon thread (the action server's event loop never waits on a send)."""
+        """Work in a daemon thread (the action server's event loop never waits on a send): a
+        pass every `interval` seconds, and at once when this process commits new jobs."""
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
+            events.wake_on_enqueue(self._wake.set)
             self._thread = threading.Thread(target=self.run_forever, args=(interval,),
                                             name="gehoor-notify", daemon=True)
             self._thread.start()
@@ -153,10 +156,12 @@ class NotifyWorker:
                 log.warning("notification worker pass failed; retrying", exc_info=True)
                 busy = False
             if not busy:
-                self._stop.wait(interval)
+                self._wake.wait(interval)
+            self._wake.clear()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
 

@@ -271,3 +271,24 @@ def test_forgetting_a_customer_removes_their_alerts(store, receivers, alerts_fil
     assert jobs(store) == []
     with store.factory() as s:
         assert s.execute(select(func.count()).select_from(NotificationAttempt)).scalar() == 0
+
+
+def test_a_commit_with_new_jobs_wakes_the_waiting_worker(store, receivers, alerts_file, tmp_path, monkeypatch):
+    """The thread polls once a minute here, yet the alert leaves as soon as the story commits."""
+    monkeypatch.setenv("GEHOOR_TEST_WEBHOOK_SECRET", SECRET)
+    webhook = receivers(secret=SECRET)
+    alerts_file(full_config(webhook, webhook, None, rules=[{"events": ["story.created"], "to": ["crm"]}]))
+    conv = detractor_handoff()
+    snapshot = snapshot_from_events(conv.sender, conv.events)
+    worker = NotifyWorker(store.factory)
+    worker.start_thread(interval=60)
+    try:
+        time.sleep(0.5)  # the first pass is over: the thread waits
+        started = time.monotonic()
+        store.repo.save(snapshot)
+        while not webhook.ok() and time.monotonic() - started < 10:
+            time.sleep(0.05)
+        waited = time.monotonic() - started
+    finally:
+        worker.stop()
+    assert webhook.ok() and waited < 5, waited
