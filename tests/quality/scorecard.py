@@ -311,6 +311,7 @@ def build_metrics() -> Dict[str, Metric]:
         Metric("passive_asked_9_or_10", "≥ 95 %", at_least(95.0)),
         Metric("promoter_asked_keep", "≥ 95 %", at_least(95.0)),
         Metric("concrete_not_asked_what_happened", "≥ 95 %", at_least(95.0)),
+        Metric("sentiment_not_opposite", "≥ 95 %", at_least(95.0)),
         Metric("summary_clean", "100 %", at_least(100.0)),
         Metric("summary_stored_bare", "100 %", at_least(100.0)),
         Metric("score_read", "≥ 98 %", at_least(98.0)),
@@ -415,7 +416,10 @@ def score_turns(session: Session, m: Dict[str, Metric]) -> None:
                                           _short(session, turn, "suggests an answer"))
         folded = tr.question_clause(question)
         dims = sorted({_dimension(k) for k in cat.keys_in(question) if k.startswith("q_")})
-        repeated = folded in asked or any(d in asked_dims for d in dims)
+        # after a real interruption (why, gibberish) the same perspective may be asked again in
+        # other words; after an answer the bot misread, not; the very same question never
+        after_interruption = role not in ("answer", "nothing_to_add")
+        repeated = folded in asked or (not after_interruption and any(d in asked_dims for d in dims))
         m["question_not_repeated"].count(lang, not repeated, _short(session, turn, "asked before"))
         what = "situation" if tr.asks(question, "situation") else None
         answered = bool(set(dims) & covered) or (what in covered if what else False)
@@ -463,6 +467,23 @@ def _score_band(session: Session, m: Dict[str, Metric], score: Optional[int]) ->
     elif score >= 9:
         ok = any(tr.asks(q, "keep_or_difference") for q in questions)
         m["promoter_asked_keep"].count(lang, ok, _short(session, note=f"{score}: asked {questions}"))
+
+
+OPPOSITE = {"negative": {"positive"}, "mixed": {"positive"}, "positive": {"negative"}}
+
+
+def score_sentiment(session: Session, m: Dict[str, Metric]) -> None:
+    """An answers-corpus story (one answer) is never stored with the opposite sentiment:
+    a complaint with a word of praise is mixed or negative, not positive (issue 13, item 7)."""
+    item = session.item
+    if session.kind != "answer" or item["expect"] != "answer" or not session.stories:
+        return
+    wrong = OPPOSITE.get(item.get("valence") or "", set())
+    if not wrong:
+        return
+    got = session.stories[-1]["sentiment"]
+    m["sentiment_not_opposite"].count(session.language, got not in wrong,
+                                      f"[{item['id']}] {item['text']!r}: {item['valence']} stored as {got}")
 
 
 def score_storage(session: Session, m: Dict[str, Metric]) -> None:
@@ -585,6 +606,7 @@ def score(sessions: List[Session]) -> Dict[str, Metric]:
         if s.kind in ("answer", "conversation"):
             score_turns(s, metrics)
             score_storage(s, metrics)
+            score_sentiment(s, metrics)
             score_summary(s, metrics)
             score_returning(s, metrics)
         elif s.kind == "score":
