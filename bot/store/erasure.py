@@ -193,7 +193,9 @@ def _scrub_audit(session, conversations: list, contacts: list) -> int:
 
 def _not_reached(session, since: Optional[datetime]) -> list:
     notes = ["files written aside (downloads and `gehoor stories export --output`) cannot be reached: "
-             "see the audit log's export entries", "log files and database backups are not touched"]
+             "see the audit log's export entries",
+             "alerts already delivered (webhooks, Slack, e-mail) stay with their receivers; queued ones are removed",
+             "log files and database backups are not touched"]
     if since is not None:
         a = AuditEntry.__table__
         rows = session.execute(select(a.c.detail).where(a.c.action == "export", a.c.at >= since)).all()
@@ -212,8 +214,15 @@ def _delete_stories(session, story_ids: list) -> int:
         messages += session.execute(select(func.count()).select_from(m).where(m.c.story_id.in_(chunk))).scalar() or 0
         # children go by ON DELETE CASCADE (SQLite: PRAGMA foreign_keys=ON in make_engine); deleted
         # explicitly as well so a connection without the pragma cannot leave orphans behind.
-        for child in ("messages", "story_tags", "notes", "story_aspects"):
-            table = Story.metadata.tables[child]
+        tables = Story.metadata.tables
+        if "notification_attempts" in tables:  # alerts about these stories carry their text and contact
+            jobs, attempts = tables["notification_jobs"], tables["notification_attempts"]
+            session.execute(delete(attempts).where(attempts.c.job_id.in_(
+                select(jobs.c.id).where(jobs.c.story_id.in_(chunk)))))
+        for child in ("messages", "story_tags", "notes", "story_aspects", "notification_jobs"):
+            if child not in tables:
+                continue
+            table = tables[child]
             session.execute(delete(table).where(table.c.story_id.in_(chunk)))
         session.execute(delete(s).where(s.c.id.in_(chunk)))
     return messages

@@ -56,6 +56,24 @@ def test_forget_conversation_leaves_no_identifier(store):
     assert not any(SENDER in r[0] for r in rows)
 
 
+def test_forget_removes_queued_alerts(store):
+    from bot.store.models import NotificationAttempt, NotificationJob
+
+    r = _customer(store)
+    with store.session() as s:
+        job = NotificationJob(key="k1", event="story.completed", story_id=r.story_id, destination="slack", kind="slack",
+                              payload={"contact": "jan@example.com", "conversation_id": SENDER})
+        s.add(job)
+        s.flush()
+        s.add(NotificationAttempt(job_id=job.id, ok=False, status=500, error="boom"))
+        s.commit()
+    report = forget(conversation=SENDER, factory=store.factory, tracker_url=store.tracker_url, outbox=store.outbox)
+    with store.session() as s:
+        assert s.execute(select(NotificationJob)).first() is None
+        assert s.execute(select(NotificationAttempt)).first() is None
+    assert any("alerts already delivered" in item for item in report.not_reached)
+
+
 def test_forget_contact_uses_a_keyed_hash(store, monkeypatch):
     _customer(store)
     report = forget(contact="JAN@example.com", factory=store.factory, tracker_url=store.tracker_url, outbox=store.outbox)
