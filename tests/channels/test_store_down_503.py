@@ -131,3 +131,45 @@ async def test_with_the_stores_up_the_answer_and_readiness_are_unchanged(agent):
     assert refused == 503
     assert (again, again_body) == (200, "[]")
     assert ready_status == 200
+
+
+@pytest.mark.asyncio
+async def test_a_platform_webhook_gets_503_too_and_its_retry_is_handled(agent):
+    """Telegram's channel lets the error through (Sanic would answer 500): 503 all the same,
+    and the update is released, so Telegram's retry is handled once the store is back."""
+    import json
+
+    from bot.channels.telegram import TelegramInput
+
+    use_stores(agent, InMemoryTrackerStore(agent.domain), RedisLockStore(host="127.0.0.1", port=free_port()))
+    channel = TelegramInput.from_credentials({"access_token": "1:A", "secret_token": "s3cret",
+                                              "api_url": "http://127.0.0.1:9"})
+    update = json.dumps({"update_id": 9001, "message": {
+        "message_id": 1, "from": {"id": 77, "is_bot": False, "first_name": "Sanne"},
+        "chat": {"id": 77, "type": "private"}, "date": 1700000000, "text": "Hoi"}})
+    headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+    port = free_port()
+    Sanic.test_mode = True
+    app = Sanic(f"store_down_tg_{uuid.uuid4().hex}")
+    app.ctx.agent = agent
+    import rasa.core.channels.channel as rasa_channel
+
+    rasa_channel.register([channel], app, "/webhooks/")
+    server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+    await server.startup()
+    await server.after_start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{port}/webhooks/telegram/webhook"
+            async with session.post(url, data=update, headers=headers) as answer:
+                refused = answer.status
+            use_stores(agent, InMemoryTrackerStore(agent.domain), InMemoryLockStore())
+            async with session.post(url, data=update, headers=headers) as answer:
+                retried = answer.status, await answer.text()
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert refused == 503  # stock: 500
+    assert retried == (200, '{"status":"ok"}')
+    tracker = await agent.tracker_store.retrieve("telegram:77")
+    assert [e.text for e in tracker.events if getattr(e, "text", None) == "Hoi" and e.type_name == "user"] == ["Hoi"]
