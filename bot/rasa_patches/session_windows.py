@@ -101,7 +101,7 @@ def install() -> None:
                            and idle > stock_window and not has_session_expired(self, tracker))
             await original_update(self, tracker, output_channel, metadata)
             message = reminder(tracker) if kept_longer else None
-            if message is not None:
+            if message is not None and idle is not None:
                 logger.info("conversation %s continues after %.1f h: reminded of its open question",
                             tracker.sender_id, idle / 60)
                 event = BotUttered(message["text"], metadata={"gehoor": "resume_reminder"})
