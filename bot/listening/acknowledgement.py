@@ -270,6 +270,8 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
         frame = "in_our_place_passive"  # the answer to "what would have made it a 9 or 10?"
     elif answered == "priority" and band == "promoter":
         frame = "priority_promoter"  # the answer to "what made the difference?"
+    if frag and frame in ("expectation", "expectation_unmet") and a.sentiment < -0.1:
+        frag = None  # "dat het eten koud was": what went wrong, not what they expected
     if frag:
         if answered == "impact" and wish_like(frag, lang):
             frame = "expectation_unmet" if band == "detractor" else "expectation"

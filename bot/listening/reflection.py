@@ -152,29 +152,33 @@ def _for_you(core: str, lang: str) -> str:
     return core
 
 
-def _shorten(core: str, lang: str, limit: int) -> str | None:
+def _cuts(core: str, lang: str) -> list[str]:
+    """``core`` and its heads, longest first: cut before "voordat"/"because", at a comma or
+    "en"/"and", and before a preposition ("the engineer didn't show up | for the second
+    appointment"; not "went out | of her way")."""
     ws = core.split()
-    if len(ws) <= limit:
-        return core
-    cut = _words(lang, "cut_before")
-    for i, w in enumerate(ws):
-        if i >= 3 and fold(w).strip(",") in cut:
-            head = " ".join(ws[:i]).rstrip(",")
-            if len(head.split()) <= limit:
-                return head
-            break
-    for sep in (",", " en ", " and "):
-        if sep in core:
-            head = core.split(sep)[0].strip()
-            if 3 <= len(head.split()) <= limit:
-                return head
-    # "the engineer didn't show up | for the second appointment in a row"
-    preps, particles = _words(lang, "prepositions"), _words(lang, "particles")
-    for i in range(3, min(len(ws), limit + 1)):
-        if fold(ws[i]) in preps:
-            if fold(ws[i - 1]) in particles:
-                break  # "went out | of her way": a phrasal verb is not cut
-            return " ".join(ws[:i]).rstrip(",")
+    heads = {len(ws)}
+    cut, preps, particles = _words(lang, "cut_before"), _words(lang, "prepositions"), _words(lang, "particles")
+    for i in range(3, len(ws)):
+        w = fold(ws[i]).strip(",")
+        if w in cut or ws[i - 1].endswith(",") or w in ("en", "and") \
+                or (w in preps and fold(ws[i - 1]) not in particles):
+            heads.add(i)
+    return [" ".join(ws[:n]).rstrip(",") for n in sorted(heads, reverse=True)]
+
+
+def _shorten(core: str, lang: str, limit: int, message: str = "") -> str | None:
+    """The longest head of ``core`` of at most ``limit`` words that repeats at most the
+    allowed share of a long ``message`` verbatim (reflection.yml: echo_share)."""
+    n_message = len(folded_words(message))
+    share = float(get("reflection", "echo_share"))
+    long_message = n_message >= int(get("reflection", "echo_from_words"))
+    for head in _cuts(core, lang):
+        if len(head.split()) > limit:
+            continue
+        if long_message and longest_run(head, message) > share * n_message:
+            continue
+        return head
     return None
 
 
@@ -235,9 +239,7 @@ def render(clause: Clause, message: str, lang: str, before: list[Clause] | None 
     shifted = _neutral_company(clean(shift_pronouns(text, lang)), lang)
     limit = int(get("reflection", "max_words"))
     n_message = len(folded_words(message))
-    if n_message >= int(get("reflection", "echo_from_words")):
-        limit = min(limit, max(3, int(get("reflection", "echo_share") * n_message)))
-    core = _shorten(shifted, lang, limit)
+    core = _shorten(shifted, lang, limit, message)
     if not core:
         return None
     first = folded_words(core)[0] if folded_words(core) else ""
@@ -283,7 +285,7 @@ def shorten_fragment(fragment: str, lang: str, limit: int = 9) -> str | None:
         for i in range(3, len(ws)):
             if fold(ws[i]).strip(",") in main and i <= limit:
                 return " ".join(ws[:i]).rstrip(",")
-    return _shorten(fragment, lang, limit)
+    return _shorten(fragment, lang, limit)  # a fragment is not checked for echo here
 
 
 def neutral_voice(text: str, lang: str) -> str:

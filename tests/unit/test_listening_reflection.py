@@ -225,3 +225,19 @@ def test_chat_spelling_is_a_story_not_a_score():
     state = ConversationState("en", 9, {"reason": "delivered fast tbh, gr8"}, opened_with_story=True)
     msg = compose_followup(state, "priority", "delivered fast tbh, gr8")
     assert "8 out of 10" not in msg, msg
+
+
+def test_what_went_wrong_given_to_the_expectation_question_is_not_called_an_expectation():
+    answer = "Dat de bezorger onbeschoft was"
+    said = ack("nl", 3, answer, {"reason": "de bezorging ging mis", "expectation": answer}, ["expectation"])
+    assert "verwachtte" not in said.lower(), said
+
+
+@pytest.mark.parametrize("lang, text, must", [
+    ("en", "I had to explain the whole thing again to a different person", "explain the whole thing"),
+    ("en", "The engineer didn't show up for the second appointment in a row", "didn't show up"),
+])
+def test_a_long_clause_is_cut_where_the_echo_allows(lang, text, must):
+    said = ack(lang, 3, text)
+    assert must in said, said
+    assert longest_run(said, text) <= 0.6 * len(words(text)), said
