@@ -70,9 +70,10 @@ def after_save(session: Session, story_id: int, before: Optional[dict]) -> int:
     if alerts is None:
         return 0
     s = Story.__table__
-    after = _state(session, s.c.id == story_id)
-    if after is None:
+    story = session.execute(select(s).where(s.c.id == story_id)).first()  # a Row: cheaper than the ORM
+    if story is None:
         return 0
+    after = {name: getattr(story, name) for name in _STATE}
     moments = moments_between(before, after)
     happened = []  # (event, key)
     if not before:
@@ -84,7 +85,6 @@ def after_save(session: Session, story_id: int, before: Optional[dict]) -> int:
         happened.append(("story.completed", f"story.completed:{story_id}"))
     if not happened:
         return 0
-    story = session.get(Story, story_id, populate_existing=True)
     return enqueue(session, alerts, story, happened, moments)
 
 
@@ -116,12 +116,21 @@ def enqueue(session: Session, alerts: rules.Alerts, story: Story, happened, mome
     if not rows:
         return 0
     j = NotificationJob.__table__
-    known = {k for (k,) in session.execute(select(j.c.key).where(j.c.key.in_([r["key"] for r in rows])))}
-    rows = [r for r in rows if r["key"] not in known]
-    if rows:
-        session.execute(insert(j), rows)
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):  # the unique key drops what was enqueued before
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        upsert = (sqlite if dialect == "sqlite" else postgresql).insert(j).on_conflict_do_nothing(index_elements=["key"])
+        added = sum(session.execute(upsert, row).rowcount or 0 for row in rows)
+    else:
+        known = {k for (k,) in session.execute(select(j.c.key).where(j.c.key.in_([r["key"] for r in rows])))}
+        rows = [r for r in rows if r["key"] not in known]
+        if rows:
+            session.execute(insert(j), rows)
+        added = len(rows)
+    if added:
         sa_event.listen(session, "after_commit", _wake_workers, once=True)
-    return len(rows)
+    return added
 
 
 # Workers of this process waiting for new jobs (NotifyWorker.start_thread): woken when a
