@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from .aspect_index import AspectIndex
 from .nlp import LANGUAGES, TermIndex, fold, get_nlp
 
 HERE = Path(__file__).resolve().parent
@@ -49,7 +50,7 @@ class LanguageResources:
     """Everything analysis needs for one language, built once."""
 
     language: str
-    aspects: TermIndex
+    aspects: AspectIndex  # a TermIndex with compounds, exceptions and the second opinion
     aspect_nouns: frozenset[str]  # folded terms the bot may echo back
     aspect_labels: dict[str, str]  # aspect -> display label in this language
     sentiment: TermIndex
@@ -137,6 +138,7 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
         nlp = get_nlp(lang)
         s = sig.get(lang) or {}
         aspect_entries, nouns, labels = [], set(), {}
+        not_entries, heads = [], {}
         for name, spec in aspects.items():
             spec = spec or {}
             label = (spec.get("label") or {}).get(lang) or name.replace("_", " ")
@@ -150,6 +152,13 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
                         nouns.add(t)
                 for term in spec.get(f"{term_lang}_match") or ():
                     aspect_entries.append((name, term))
+                for term in spec.get(f"{term_lang}_not") or ():
+                    not_entries.append((name, term))
+            # compound heads: this language's single words ("pakketbezorger" ends in "bezorger")
+            for term in (spec.get(lang) or []) + (spec.get(f"{lang}_match") or []):
+                t = fold(str(term)).strip()
+                if "*" not in t and " " not in t:
+                    heads.setdefault(t, set()).add(name)
         sent = s.get("sentiment") or {}
         sent_entries = [(key, term) for key in SENTIMENT_KEYS for term in sent.get(key) or ()]
         # a fed-up idiom is strongly negative and frustration (unless listed there already)
@@ -181,7 +190,10 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
                        for term in terms or ()]
         languages[lang] = LanguageResources(
             language=lang,
-            aspects=TermIndex(nlp, aspect_entries),
+            aspects=AspectIndex(nlp, aspect_entries, language=lang, nouns=heads,
+                                not_entries=not_entries,
+                                person_aspects=frozenset(lex.get("person_aspects") or ()),
+                                second_opinion=second_opinion(lexicon_file, aspects)),
             aspect_nouns=frozenset(nouns),
             aspect_labels=labels,
             sentiment=TermIndex(nlp, sent_entries),
@@ -209,6 +221,19 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
         )
     het = frozenset(fold(str(w)) for w in lex.get("nl_het_words") or ())
     return Resources(lexicon_file, signals_file, tuple(aspects), languages, markers, het)
+
+
+def second_opinion(lexicon_file: Path, aspects: dict):
+    """The classifier asked when the lexicon finds no aspect, or None when switched off
+    (GEHOOR_ASPECT_CLASSIFIER=off). Trained here, with the lexicon, so that warm_up()
+    pays for it and not the first customer whose message has no lexicon term."""
+    if os.environ.get("GEHOOR_ASPECT_CLASSIFIER", "on").lower() in ("off", "0", "false", "no"):
+        return None
+    from .aspect_classifier import LazySecondOpinion
+
+    opinion = LazySecondOpinion(known_aspects=tuple(aspects), lexicon_aspects=aspects)
+    opinion.classifier  # noqa: B018 - train now (see docstring)
+    return opinion
 
 
 def resources() -> Resources:
