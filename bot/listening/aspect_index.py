@@ -10,6 +10,10 @@
   ("klantenservicemedewerker" -> customer service and staff).
 * **Exceptions** (``nl_not``/``en_not`` per aspect): words or phrases that never count
   for that aspect ("wachtwoord" is not waiting, "in order to" is not an order).
+* **Weak terms** (``nl_weak``/``en_weak``): words that name only the object of a sentence
+  ("bestelling", "geld", "order", "amount"). They count when nothing of another aspect
+  is named: "waar blijft mijn bestelling" is delivery, "twee keer betaald voor dezelfde
+  bestelling" is only a price, "het geld is teruggestort" only a refund.
 * **Longest match across aspects.** A term inside a longer term of another aspect does
   not count ("bus driver" is staff, not delivery; "money back" is a refund, not a price).
 * **A second opinion** (``aspect_classifier``) only when the lexicon finds nothing.
@@ -30,6 +34,7 @@ class AspectIndex(TermIndex):
     def __init__(self, nlp, entries: Iterable[tuple[str, str]], *, language: str,
                  nouns: dict[str, set[str]], not_entries: Iterable[tuple[str, str]] = (),
                  person_aspects: frozenset[str] = frozenset(),
+                 weak: dict[str, set[str]] | None = None,
                  second_opinion: Callable | None = None):
         super().__init__(nlp, entries)
         self.language = language
@@ -37,6 +42,7 @@ class AspectIndex(TermIndex):
         self.nouns = {n: set(a) for n, a in nouns.items() if len(n) >= MIN_HEAD and " " not in n}
         self.not_index = TermIndex(nlp, not_entries)
         self.person_aspects = person_aspects
+        self.weak = weak or {}  # aspect -> folded weak words
         self.second_opinion = second_opinion
 
     # --- compounds ---------------------------------------------------------------
@@ -109,7 +115,18 @@ class AspectIndex(TermIndex):
         # a term inside a longer term of another aspect does not count
         kept = {h for h in hits if not any(o.label != h.label and o.start <= h.start and h.end <= o.end
                                            and (o.end - o.start) > (h.end - h.start) for o in hits)}
+        if self.weak:
+            weak = {h for h in kept if self._is_weak(h, doc)}
+            strong_labels = {h.label for h in kept - weak}
+            kept = {h for h in kept if h not in weak or not (strong_labels - {h.label})}
         return sorted(kept, key=lambda h: (h.start, -(h.end - h.start), h.label))
+
+    def _is_weak(self, hit: TermHit, doc) -> bool:
+        words = self.weak.get(hit.label)
+        if not words:
+            return False
+        span = doc[hit.start:hit.end]
+        return " ".join(t.lower_ for t in span) in words or " ".join(t.lemma_ for t in span) in words
 
     def find(self, doc, longest: bool = False) -> list[TermHit]:
         hits = self.lexicon_hits(doc)

@@ -138,7 +138,7 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
         nlp = get_nlp(lang)
         s = sig.get(lang) or {}
         aspect_entries, nouns, labels = [], set(), {}
-        not_entries, heads = [], {}
+        not_entries, heads, weak = [], {}, {}
         for name, spec in aspects.items():
             spec = spec or {}
             label = (spec.get("label") or {}).get(lang) or name.replace("_", " ")
@@ -154,6 +154,8 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
                     aspect_entries.append((name, term))
                 for term in spec.get(f"{term_lang}_not") or ():
                     not_entries.append((name, term))
+                for term in spec.get(f"{term_lang}_weak") or ():
+                    weak.setdefault(name, set()).add(" ".join(fold(str(term)).split()))
             # compound heads: this language's single words ("pakketbezorger" ends in "bezorger")
             for term in (spec.get(lang) or []) + (spec.get(f"{lang}_match") or []):
                 t = fold(str(term)).strip()
@@ -193,6 +195,7 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
             aspects=AspectIndex(nlp, aspect_entries, language=lang, nouns=heads,
                                 not_entries=not_entries,
                                 person_aspects=frozenset(lex.get("person_aspects") or ()),
+                                weak=weak,
                                 second_opinion=second_opinion(lexicon_file, aspects)),
             aspect_nouns=frozenset(nouns),
             aspect_labels=labels,
