@@ -99,9 +99,16 @@ def text_of(payload: dict) -> str:
     return "\n".join(lines)
 
 
+def slack_escape(text: str) -> str:
+    """Slack's mrkdwn control characters (api.slack.com, "Escaping text"): a customer's `<url|…>`
+    or `<!channel>` stays text instead of becoming a link or a mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def send_slack(dest: Destination, alerts: Alerts, job_id: int, payload: dict) -> Sent:
     story = payload["data"]["story"]
-    text = text_of(payload).replace(story["url"], f"<{story['url']}|Open {story['reference']}>")
+    text = slack_escape(text_of(payload)).replace(slack_escape(story["url"]),
+                                                  f"<{story['url']}|Open {story['reference']}>")
     body = json.dumps({"text": text}, ensure_ascii=False).encode("utf-8")
     return _post(dest.resolved_url(), body, {"Content-Type": "application/json"}, alerts.timeout_seconds)
 

@@ -292,3 +292,18 @@ def test_a_commit_with_new_jobs_wakes_the_waiting_worker(store, receivers, alert
     finally:
         worker.stop()
     assert webhook.ok() and waited < 5, waited
+
+
+def test_customer_words_cannot_become_slack_links_or_mentions(store, receivers, alerts_file, tmp_path):
+    slack = receivers(slack=True)
+    alerts_file({"destinations": {"cx-slack": {"type": "slack", "url": slack.url}},
+                 "rules": [{"moments": ["detractor"], "to": ["cx-slack"]}]})
+    reason = "Slecht <!channel> zie <https://evil.example|jullie site> & meer"
+    conv = (Conversation("web-9").session_start().bot("Cijfer?").user("1").slot("score", 1.0)
+            .bot("Waarom?").user(reason).slot("answer_reason", reason))
+    story_id = write_story(store, conv, tmp_path)
+    NotifyWorker(store.factory).run_once()
+    text = slack.requests[0]["json"]["text"]
+    assert "&lt;!channel&gt;" in text and "&lt;https://evil.example|jullie site&gt;" in text and "&amp; meer" in text
+    assert "<!channel>" not in text and "<https://evil.example" not in text
+    assert f"<https://review.acme.example/stories/{story_id}|Open " in text  # our own link stays a link
