@@ -12,6 +12,11 @@ again: a collecting channel (REST) gets the first answer again (waiting up to
 WAIT_SECONDS while the first is still being handled), a pushing channel (Messenger,
 Telegram, ...) sends nothing more. A message that fails is released, so its resend is
 handled. Counted in `gehoor_duplicate_messages_total{channel}`.
+
+For the channels whose clients choose the ids (REST, token REST, widget), a claimed id is
+also looked up in the stored conversation (one tracker read): a resend after a restart of
+the only Rasa instance (default profile, no Redis) finds its message there and gets the bot
+messages that followed it.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from typing import Any, Optional
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot.channels import common
 from bot.rasa_patches import is_patched, mark
@@ -32,6 +38,7 @@ REPLACES = "rasa.core.agent.Agent.handle_message"
 GAIN = "correctness: a resent message is answered and stored once"
 
 WAIT_SECONDS = 10.0
+CLIENT_ID_CHANNELS = ("rest", "rest_token", "socketio")
 MESSAGES = common.ClientMessages()
 
 
@@ -57,6 +64,24 @@ async def answer_again(key: str, message: Any) -> None:
         message.output_channel.messages.extend(answer)
 
 
+async def stored_answer(agent: Agent, message: Any) -> Optional[list]:
+    """The bot messages that followed this message id in the stored conversation, or None
+    when the conversation does not hold it."""
+    message_id = common.client_message_id(message.metadata or {})
+    tracker = await agent.tracker_store.retrieve(message.sender_id)
+    events = list(tracker.events) if tracker is not None else []
+    for index, event in enumerate(events):
+        if isinstance(event, UserUttered) and (event.metadata or {}).get("message_id") == message_id:
+            answer = []
+            for later in events[index + 1:]:
+                if isinstance(later, UserUttered):
+                    break
+                if isinstance(later, BotUttered):
+                    answer.append(later.message())
+            return answer
+    return None
+
+
 def install() -> None:
     original = Agent.handle_message
     if is_patched(original) and getattr(original, "gehoor_dedupe", False):
@@ -68,6 +93,15 @@ def install() -> None:
             return await original(self, message)
         if not MESSAGES.claim(key):
             return await answer_again(key, message)
+        if message.input_channel in CLIENT_ID_CHANNELS:
+            answer = await stored_answer(self, message)
+            if answer is not None:
+                MESSAGES.finish(key, [])
+                await answer_again(key, message)
+                if isinstance(message.output_channel, CollectingOutputChannel):
+                    for part in answer:
+                        await message.output_channel.send_response(message.sender_id, part)
+                return None
         output = message.output_channel
         before = len(output.messages) if isinstance(output, CollectingOutputChannel) else 0
         try:

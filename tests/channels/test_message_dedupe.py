@@ -103,14 +103,48 @@ class RasaInstance:
             return answer.status, await answer.json()
 
 
+class ActionServer:
+    """A stand-in action server: every action answers one bot message, numbered, so two
+    handlings of one message would give two different answers."""
+
+    def __init__(self) -> None:
+        import http.server
+        import itertools
+        import threading
+
+        counter = itertools.count(1)
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = json.dumps({"events": [], "responses": [{"text": f"antwoord {next(counter)}"}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhook"
+
+
 @pytest.fixture(scope="module")
 def agent():
+    from rasa.utils.endpoints import EndpointConfig
+
     store_unavailable.install()
     message_dedupe.install()
     agent = loaded_agent()
+    actions = ActionServer()
     agent.tracker_store = agent.processor.tracker_store = InMemoryTrackerStore(agent.domain)
     agent.lock_store = agent.processor.lock_store = InMemoryLockStore()
-    return agent
+    agent.action_endpoint = agent.processor.action_endpoint = EndpointConfig(actions.url)
+    yield agent
+    actions.server.shutdown()
 
 
 async def customer_texts(agent, sender: str) -> list:
@@ -126,7 +160,7 @@ async def test_a_rest_resend_is_handled_once_per_process(agent, no_redis):
         again = await rasa.post(sender, "Hallo", "m-1")
         other = await rasa.post(sender, "Hallo", "m-2")  # a new message with the same text is a new message
     assert first[0] == again[0] == other[0] == 200
-    assert again[1] == first[1]
+    assert first[1] and again[1] == first[1] and other[1] != first[1]
     assert await customer_texts(agent, sender) == ["Hallo", "Hallo"]
 
 
@@ -138,7 +172,7 @@ async def test_a_rest_resend_to_another_instance_is_handled_once(agent, shared_r
         message_dedupe.MESSAGES.answers.clear()  # nothing of the first instance's memory helps
         message_dedupe.MESSAGES.local._items.clear()
         again = await two.post(sender, "Hallo", "m-1")
-    assert (first[0], again[0]) == (200, 200) and again[1] == first[1]
+    assert (first[0], again[0]) == (200, 200) and first[1] and again[1] == first[1]
     assert await customer_texts(agent, sender) == ["Hallo"]
 
 
@@ -218,3 +252,16 @@ def test_client_message_ids_are_checked():
     assert common.client_message_id({"message_id": "x" * 129}) is None
     assert common.client_message_id({"message_id": "a\nb"}) is None
     assert common.client_message_id({"message_id": 5}) is None
+
+
+@pytest.mark.asyncio
+async def test_a_rest_resend_after_a_restart_without_redis_is_found_in_the_conversation(agent, no_redis):
+    sender = f"rest:{uuid.uuid4().hex}"
+    async with RasaInstance(agent) as rasa:
+        first = await rasa.post(sender, "Hallo", "m-1")
+    message_dedupe.MESSAGES.answers.clear()  # a restart: the process's memory is gone
+    message_dedupe.MESSAGES.local._items.clear()
+    async with RasaInstance(agent) as restarted:
+        again = await restarted.post(sender, "Hallo", "m-1")
+    assert again == first and first[1]
+    assert await customer_texts(agent, sender) == ["Hallo"]
