@@ -153,10 +153,11 @@ class AspectClassifier:
                  lexicon_aspects: dict | None = None):
         self.scorers: dict[str, _FastScorer] = {}
         for lang, rows in sorted(examples.items()):
-            unknown = {a for _, a in rows if a != NONE and known_aspects and a not in known_aspects}
-            if unknown:
-                raise ValueError(f"{training_path()}: {lang}: aspects not in the lexicon: {sorted(unknown)}")
-            rows = list(rows) + lexicon_examples(lexicon_aspects or {}, lang)
+            # a company lexicon with other aspects: learn only the aspects it has
+            rows = [(t, a) for t, a in rows if a == NONE or not known_aspects or a in known_aspects]
+            rows += lexicon_examples(lexicon_aspects or {}, lang)
+            if len({a for _, a in rows}) < 2:
+                continue  # nothing to tell apart: no second opinion in this language
             model = build_model()
             model.fit([_normalise(t) for t, _ in rows], [a for _, a in rows])
             self.scorers[lang] = _FastScorer(model)
@@ -164,7 +165,9 @@ class AspectClassifier:
     def explain(self, text: str, language: str, top: int = 5) -> Prediction:
         """The predicted aspect (or "none"), its probability, and the features that weighed
         most for it (feature value x coefficient)."""
-        scorer = self.scorers.get(language) or next(iter(self.scorers.values()))
+        scorer = self.scorers.get(language) or next(iter(self.scorers.values()), None)
+        if scorer is None:
+            return Prediction(NONE, 1.0, ())
         x = scorer.features(_normalise(text))
         probs = scorer.predict_proba(x)
         best = int(probs.argmax())
