@@ -5,6 +5,8 @@
 tracker database answers `SELECT 1`; 503 with the reasons otherwise, so a load balancer or
 Kubernetes stops sending messages to an instance that would refuse them. `/metrics` is the
 process's Prometheus registry (gehoor_store_unavailable_total, gehoor_duplicate_messages_total).
+Both are for probes and scrapers that reach the Rasa port directly: a request that came
+through the reverse proxy (it carries X-Forwarded-For) gets 404, so they are not public.
 """
 from __future__ import annotations
 
@@ -47,7 +49,12 @@ def add_routes(app: Any) -> None:
     """GET /readyz and GET /metrics on the Rasa server's app."""
     from sanic import response
 
+    def proxied(request: Any) -> bool:
+        return "x-forwarded-for" in request.headers
+
     async def readyz(request: Any) -> Any:
+        if proxied(request):
+            return response.text("not found", status=404)
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or not agent.is_ready():
             return response.json({"ready": False, "problems": ["no model loaded"]}, status=503)
@@ -59,6 +66,8 @@ def add_routes(app: Any) -> None:
     async def prometheus(request: Any) -> Any:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+        if proxied(request):
+            return response.text("not found", status=404)
         return response.raw(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
     app.add_route(readyz, "/readyz", methods=["GET"], name="gehoor_readyz")

@@ -126,6 +126,10 @@ async def test_with_the_stores_up_the_answer_and_readiness_are_unchanged(agent):
         use_stores(agent, InMemoryTrackerStore(agent.domain), InMemoryLockStore())
         again, _, again_body = await rasa.post("hallo", f"rest:{uuid.uuid4().hex}")
         ready_status, _ = await rasa.get("/readyz")
+        async with rasa.session.get(f"http://127.0.0.1:{rasa.port}/metrics",
+                                    headers={"X-Forwarded-For": "203.0.113.9"}) as proxied:
+            proxied_status = proxied.status
+    assert proxied_status == 404  # through the reverse proxy: not public
     # (no action server here: the answer is empty either way; the status is what changes)
     assert (status, body) == (200, "[]")
     assert refused == 503
