@@ -186,6 +186,32 @@ def _own_words(thing: str | None, text: str) -> bool:
     return any(w in said for w in folded_words(thing) if len(w) > 3)
 
 
+_NOT_IN_A_NOUN_PHRASE = frozenset(
+    "zou zouden was waren is zijn werd wordt had heeft kon kan moest wilde en of maar "
+    "would was were is are had has could should and or but to".split())
+
+
+def _noun_phrase(text: str, lang: str) -> str | None:
+    """The customer's own "het eerste telefoontje" / "the first phone call": a determiner
+    and up to three words after it (not a verb, preposition or conjunction), shifted."""
+    ws = [w for w in re.findall(r"[\w'’-]+", shift_pronouns(text, lang))]
+    dets = get("wording", lang, "determiners")
+    preps = words("reflection", lang, "prepositions") | words("shifting", "nl", "prepositions")
+    for i, w in enumerate(ws):
+        if fold(w) not in dets or fold(w) in ("jullie", "uw"):
+            continue
+        tail = []
+        for nxt in ws[i + 1:i + 4]:
+            low = fold(nxt)
+            if low in _NOT_IN_A_NOUN_PHRASE or low in preps or low in dets \
+                    or (lang == "nl" and low.startswith("ge") and low.endswith(("d", "t")) and len(low) > 5):
+                break  # "geregeld": a past participle ends the phrase
+            tail.append(nxt)
+        if tail and len(tail[-1]) > 3:
+            return " ".join([dets[fold(w)]] + tail).lower()
+    return None
+
+
 def _short_quote(a: MessageAnalysis, clause, lang: str) -> str | None:
     """Their own short words to quote back: the whole message of up to 8 words, or the
     clause that weighs of up to 7; never an insult."""
@@ -301,6 +327,8 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
                 said = catalogue.text("ack_core", lang, turn, text=text, Text=cap(text))
     if not said and answered in ANSWER_FRAGMENT_DIMENSIONS:
         thing = choose_thing(a, lang)  # too long to say back: its thing, framed by the question
+        if not _own_words(thing, a.text):
+            thing = _noun_phrase(a.text, lang) or thing
         if thing:
             said = catalogue.text(f"ack_followup_thing.{frame}", lang, turn, thing=thing, Thing=cap(thing))
     if not said:

@@ -86,9 +86,7 @@ def choose(parts: list[Clause], lang: str, band: str | None) -> Clause | None:
     if band == "promoter":
         side = [c for c in usable if c.analysis.sentiment > 0.1] or usable
     elif any(c.after_contrast for c in usable):
-        side = [c for c in usable if c.after_contrast]
-        if band is None and all(c.analysis.sentiment > 0.1 for c in side):
-            side = side  # "niet slecht, maar top": the later praise
+        side = [c for c in usable if c.after_contrast]  # "niet slecht, maar top": the later part
     else:
         negative = [c for c in usable if c.analysis.sentiment < -0.1]
         side = negative if band in ("detractor", "passive", None) and negative else usable
@@ -167,6 +165,18 @@ def _cuts(core: str, lang: str) -> list[str]:
     return [" ".join(ws[:n]).rstrip(",") for n in sorted(heads, reverse=True)]
 
 
+def _complete(head: str, lang: str) -> bool:
+    """A head that does not stop inside a clause: "je had verwacht dat het" is not one."""
+    ws = folded_words(head)
+    dangling = words("wording", lang, "subjects") | words("shifting", "nl", "subordinators") \
+        | _words(lang, "determiners") | {"that", "to", "te", "om", "dat", "which", "who",
+                                         "them", "him", "her", "it", "hem", "haar"}
+    if not ws or ws[-1] in dangling:
+        return False
+    subordinate = [i for i, w in enumerate(ws) if w in ("dat", "that", "omdat", "because", "voordat", "before")]
+    return not subordinate or len(ws) - subordinate[-1] - 1 >= 3
+
+
 def _shorten(core: str, lang: str, limit: int, message: str = "") -> str | None:
     """The longest head of ``core`` of at most ``limit`` words that repeats at most the
     allowed share of a long ``message`` verbatim (reflection.yml: echo_share)."""
@@ -174,7 +184,7 @@ def _shorten(core: str, lang: str, limit: int, message: str = "") -> str | None:
     share = float(get("reflection", "echo_share"))
     long_message = n_message >= int(get("reflection", "echo_from_words"))
     for head in _cuts(core, lang):
-        if len(head.split()) > limit:
+        if len(head.split()) > limit or not _complete(head, lang):
             continue
         if long_message and longest_run(head, message) > share * n_message:
             continue

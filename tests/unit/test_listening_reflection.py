@@ -241,3 +241,10 @@ def test_a_long_clause_is_cut_where_the_echo_allows(lang, text, must):
     said = ack(lang, 3, text)
     assert must in said, said
     assert longest_run(said, text) <= 0.6 * len(words(text)), said
+
+
+def test_a_cut_never_stops_inside_a_clause():
+    answer = "Ik had verwacht dat het bij het eerste telefoontje geregeld zou zijn"
+    reason = "Ik moest weer drie keer bellen voordat iemand mijn factuur wilde aanpassen"
+    said = ack("nl", 4, answer, {"reason": reason, "expectation": answer}, ["expectation"])
+    assert "dat het," not in said and "eerste telefoontje" in said, said
