@@ -211,15 +211,18 @@ def client_message_id(data: Any) -> Optional[str]:
     return None
 
 
-def client_message_metadata(request: Request) -> Optional[Dict[str, Any]]:
-    """For a REST channel's ``get_metadata``: ``{"message_id": ...}`` from the JSON body, so
-    the resend of a message is recognised (bot/rasa_patches/message_dedupe.py)."""
+def client_message_metadata(request: Request, body_metadata: Any = None) -> Optional[Dict[str, Any]]:
+    """For a REST channel's ``get_metadata``: the body's own ``metadata`` (Rasa's RestInput
+    passes it on) plus ``{"message_id": ...}`` from the JSON body, so the resend of a
+    message is recognised (bot/rasa_patches/message_dedupe.py)."""
     try:
         data = json.loads((request.body or b"").decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
+        return body_metadata
     message_id = client_message_id(data)
-    return {"message_id": message_id} if message_id else None
+    if not message_id:
+        return body_metadata
+    return {**(body_metadata if isinstance(body_metadata, Mapping) else {}), "message_id": message_id}
 
 
 class ClientMessages:

@@ -67,6 +67,10 @@ class DevRestInput(RestInput):
     def __init__(self, enabled: bool = False) -> None:
         self.enabled = enabled
 
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        # The client's message id rides along, so a resend is answered once (message_dedupe).
+        return common.client_message_metadata(request, super().get_metadata(request))
+
     def _extract_input_channel(self, req: Request) -> Text:
         return CHANNEL
 

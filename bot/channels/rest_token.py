@@ -57,6 +57,10 @@ class TokenRestInput(RestInput):
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         return common.namespaced(CHANNEL, req.json["sender"])
 
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        # The client's message id rides along, so a resend is answered once (message_dedupe).
+        return common.client_message_metadata(request, super().get_metadata(request))
+
     def _extract_input_channel(self, req: Request) -> Text:
         return CHANNEL
 

@@ -242,6 +242,9 @@ class SocketIOInput(RasaSocketIOInput):
             key = f"{session_id}:{message_id}" if message_id else None
             if key:
                 self.seen.seen(key)
+                # Also in the message metadata: after a restart without Redis the resend is
+                # found in the stored conversation (bot/rasa_patches/message_dedupe.py).
+                metadata = {**metadata, "message_id": message_id}
             try:
                 await rasa_message(sid, {"session_id": session_id, "message": message, self.metadata_key: metadata})
             except Exception:  # noqa: BLE001 — e.g. the lock store or tracker store is down

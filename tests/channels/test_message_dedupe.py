@@ -17,13 +17,13 @@ import uuid
 
 import aiohttp
 import pytest
-from rasa.core.channels.rest import RestInput
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.events import UserUttered
 from sanic import Sanic
 
 from bot.channels import common
+from bot.channels.rest_dev import DevRestInput
 from bot.channels.telegram import TelegramInput
 from bot.ops.ports import free_port
 from bot.rasa_patches import message_dedupe, store_unavailable
@@ -65,13 +65,6 @@ def shared_redis(monkeypatch):
         client.delete(key)
 
 
-class TokenRest(RestInput):
-    """Rasa's REST channel passing the client's message id, as bot/channels/rest_dev.py should."""
-
-    def get_metadata(self, request):
-        return common.client_message_metadata(request)
-
-
 class RasaInstance:
     """A Rasa server's HTTP side (Rasa's register) around the shared agent."""
 
@@ -84,7 +77,7 @@ class RasaInstance:
         Sanic.test_mode = True
         app = Sanic(f"dedupe_{uuid.uuid4().hex}")
         app.ctx.agent = self.agent
-        rasa_channel.register([TokenRest()], app, "/webhooks/")
+        rasa_channel.register([DevRestInput(enabled=True)], app, "/webhooks/")
         self.server = await app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True,
                                               access_log=False)
         await self.server.startup()
