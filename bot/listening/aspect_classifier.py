@@ -181,7 +181,7 @@ class AspectClassifier:
         """The aspect of a message the lexicon found nothing in, as one hit on the token
         that weighed most; [] when the classifier says "none" or is not sure."""
         pred = self.explain(doc.text, language, top=20)
-        if pred.aspect == NONE or pred.probability < MIN_PROBABILITY:
+        if pred.aspect == NONE or pred.probability < MIN_PROBABILITY or not pred.deciding:
             return []
         scores = [0.0] * len(doc)
         for feature, weight in pred.deciding:

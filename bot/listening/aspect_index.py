@@ -28,6 +28,9 @@ MIN_MODIFIER = 3  # letters before a head: "rit" + "bezorger" is not a compound
 MIN_HEAD = 4  # a head shorter than this ("app", "fee") is too often an ordinary ending
 PLURAL_ENDINGS = ("s", "en", "'s", "tjes", "jes", "je", "tje")
 LINKING = ("s", "en", "e")
+# The second opinion needs a story: a message of a few words is a verdict ("slecht"), an
+# answer or a don't-know ("no idea"), and no careful reader gives that an aspect.
+MIN_WORDS_FOR_SECOND_OPINION = 4
 
 
 class AspectIndex(TermIndex):
@@ -130,6 +133,7 @@ class AspectIndex(TermIndex):
 
     def find(self, doc, longest: bool = False) -> list[TermHit]:
         hits = self.lexicon_hits(doc)
-        if not hits and self.second_opinion is not None:
+        if not hits and self.second_opinion is not None \
+                and sum(1 for t in doc if t.is_alpha) >= MIN_WORDS_FOR_SECOND_OPINION:
             hits = self.second_opinion(doc, self.language)
         return hits

@@ -86,3 +86,10 @@ def test_the_classifier_can_be_switched_off(monkeypatch):
     finally:
         monkeypatch.delenv("GEHOOR_ASPECT_CLASSIFIER")
         lexicon.reload()
+
+
+@pytest.mark.parametrize("text, lang", [("no idea", "en"), ("slecht", "nl"), ("ja", "nl"), ("😡", "nl"),
+                                        ("weet ik niet", "nl"), ("it was fine", "en")])
+def test_short_answers_get_no_aspect_from_the_classifier(text, lang):
+    # before the word minimum, "no idea" was communication and "slecht" the product
+    assert aspects(text, lang) == set()
