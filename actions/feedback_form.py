@@ -87,12 +87,14 @@ def validated_answer(slot: Text, value: Any, tracker: Tracker) -> Dict[Text, Any
     if _blank(value) or is_injection(value):
         return {slot: None}
     analysis = analyze_cached(value, previous_language=tracker.get_slot("language"))
-    events: Dict[Text, Any] = {slot: NOTHING_TO_ADD if analysis.nothing_to_add else value}
+    # "nee bedankt", "ja", "weet ik niet": the question is answered, with nothing to add
+    empty = analysis.nothing_to_add or analysis.dont_know
+    events: Dict[Text, Any] = {slot: NOTHING_TO_ADD if empty else value}
     dimension = SLOT_DIMENSIONS[slot]
     asked = list(tracker.get_slot("followups_asked") or [])
     if dimension != "reason" and dimension not in asked:
         events["followups_asked"] = asked + [dimension]
-    if not analysis.nothing_to_add:
+    if not empty:
         filed = file_answer(dimension, value, analysis.language, answers(tracker))
         if filed != dimension:  # it gives another perspective: stored there, the question asked is answered
             events.update({DIMENSION_SLOTS[filed]: value, slot: NOTHING_TO_ADD})

@@ -310,8 +310,7 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
                 and res.greetings.find(doc):
             vague = True
     gibberish = _is_gibberish(toks, res_all) and not aspects
-    nothing_to_add = _matches_whole(norm, res.nothing_to_add, slack=1) and not aspects \
-        and not dimensions and details == 0
+    nothing_to_add = _matches_whole(norm, res.nothing_to_add, slack=1) and details == 0
 
     return MessageAnalysis(
         text=text, language=language, aspects=aspects, sentiment=round(score, 3),

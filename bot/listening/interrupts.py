@@ -21,6 +21,7 @@ STOP, REQUEST_HUMAN, WHY_ASK, OUT_OF_SCOPE = "stop", "request_human", "why_ask",
 INTERRUPTIONS = (STOP, REQUEST_HUMAN, WHY_ASK, OUT_OF_SCOPE)
 
 HIGH_CONFIDENCE = 0.8  # below this the classifier is guessing: the message is the answer
+FAIR_CONFIDENCE = 0.6  # enough for a stop that says "stop" in so many words
 SHORT = 8  # a stop or a why-question is said in a few words; a longer message tells a story
 REQUEST_WORDS = 12  # "dit is hopeloos, ik wil een medewerker spreken" still asks for one
 
@@ -48,18 +49,32 @@ def read_turn(text: str, intent: str | None, confidence: float | None,
     confident = (confidence or 0.0) >= HIGH_CONFIDENCE
     openers = frozenset().union(*(r.question_openers for r in resources().languages.values()))
     no_story = not analysis.aspects and analysis.details == 0
-    if confident and intent == STOP and analysis.word_count <= SHORT \
+    says_stop = (confidence or 0.0) >= FAIR_CONFIDENCE and _words(analysis) & frozenset().union(
+        *(r.stop_words for r in resources().languages.values()))
+    if (confident or says_stop) and intent == STOP and analysis.word_count <= SHORT \
             and (_about_this_chat(analysis) or (no_story and not analysis.fed_up)):
         return TurnReading(STOP)
     if confident and intent == REQUEST_HUMAN and analysis.word_count <= REQUEST_WORDS \
             and _names_a_person(text, analysis.language):
         return TurnReading(REQUEST_HUMAN)
-    if confident and intent == WHY_ASK and not analysis.aspects \
-            and analysis.word_count <= SHORT and _is_question(analysis, openers):
+    if confident and intent == WHY_ASK and analysis.word_count <= SHORT and _is_question(analysis, openers):
         return TurnReading(WHY_ASK)
-    if confident and intent == OUT_OF_SCOPE and _is_question(analysis, openers):
+    if confident and intent == OUT_OF_SCOPE and _is_question(analysis, openers) \
+            and not _is_complaint(analysis):
         return TurnReading(OUT_OF_SCOPE)
     return TurnReading(ANSWER, abuse=analysis.abuse)
+
+
+def _words(analysis: MessageAnalysis) -> set[str]:
+    return {w.strip(",.!?:;\"'()") for w in fold(analysis.text).replace("’", "'").split()}
+
+
+def _is_complaint(analysis: MessageAnalysis) -> bool:
+    """"Waarom staat er nergens een telefoonnummer?", "how hard is it to deliver on time?":
+    a complaint asked as a question, so the answer to the story question."""
+    start = " ".join(w.strip(",.!?:;\"'()") for w in fold(analysis.text).replace("’", "'").split()[:6])
+    return any(start == o or start.startswith(o + " ")
+               for res in resources().languages.values() for o in res.complaint_openers)
 
 
 def _about_this_chat(analysis: MessageAnalysis) -> bool:

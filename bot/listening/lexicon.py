@@ -71,6 +71,8 @@ class LanguageResources:
     person_terms: TermIndex | None = None  # a request for a person names one (interrupts.py)
     question_openers: frozenset[str] = frozenset()  # first words that make a question
     this_chat: frozenset[str] = frozenset()  # "deze vragen", "this chat": fed up with us talking
+    stop_words: frozenset[str] = frozenset()  # "stop", "quit": a stop said in so many words
+    complaint_openers: frozenset[str] = frozenset()  # "waarom …?", "how hard is it …?": a complaint
     markers: frozenset[str] = field(default_factory=frozenset)
     # regular expressions on the folded text, per dimension ("ik zou <werkwoord>")
     dimension_patterns: tuple[tuple[str, "re.Pattern[str]"], ...] = ()
@@ -217,6 +219,8 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
             person_terms=TermIndex(nlp, [("person", t) for t in interruptions.get("person") or ()]),
             question_openers=_phrase_set(interruptions.get("question_openers")),
             this_chat=_phrase_set(interruptions.get("this_chat")),
+            complaint_openers=_phrase_set(interruptions.get("complaint_openers")),
+            stop_words=_phrase_set(interruptions.get("stop_words")),
             markers=markers[lang],
             dimension_patterns=_patterns(s.get("dimension_patterns"), signals_file, lang),
             question_terms=_phrase_set(s.get("questions")),

@@ -120,7 +120,7 @@ def test_only_what_ends_the_story_goes_to_the_summary(text, intent, done):
     assert bool(result.get("followups_done")) is done
 
 
-@pytest.mark.parametrize("text", ["nee bedankt", "ja", "no thanks", "nope", "nee hoor"])
+@pytest.mark.parametrize("text", ["nee bedankt", "ja", "no thanks", "nope", "nee hoor", "weet ik niet", "no idea"])
 def test_a_polite_refusal_is_recorded_as_nothing_to_add(text):
     result = validate("answer_priority", text, "deny", 0.95, {"followups_asked": ["expectation"]})
     assert result["answer_priority"] == NOTHING_TO_ADD

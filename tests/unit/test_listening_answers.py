@@ -9,7 +9,7 @@ from bot.listening import analyze
 @pytest.mark.parametrize("text", [
     "nee bedankt", "Nee, dank je wel", "nee hoor", "nee", "ja", "Ja hoor", "nee bedankt hoor",
     "no thanks", "No thank you.", "yes", "nope", "yeah", "nah", "ok", "nee dankjewel",
-    "niks toe te voegen", "nothing to add", "no, thanks", "jawel",
+    "niks toe te voegen", "nothing to add", "no, thanks", "jawel", "niet echt", "neuh", "no",
 ])
 def test_polite_refusals_and_bare_yes_no_add_nothing(text):
     assert analyze(text).nothing_to_add, text
@@ -44,3 +44,8 @@ def test_fed_up_idioms_are_frustration_not_done(text):
 def test_only_what_ends_the_story_is_done(text):
     a = analyze(text)
     assert a.done_signal and not a.fed_up, text
+
+
+@pytest.mark.parametrize("text", ["no thanks", "no thank you", "nee bedankt"])
+def test_a_polite_no_to_one_question_does_not_end_the_story(text):
+    assert not analyze(text).done_signal, text

@@ -22,8 +22,11 @@ from bot.listening import analyze
     ("dat ze gewoon terugbellen", "request_human", 0.9),  # a wish, not a request now
     ("de bezorger was een uur te laat en niemand nam op", "stop", 0.85),
     ("waarom duurt alles bij jullie zo lang, de bezorging was drie dagen te laat", "why_ask", 0.9),
-    ("stop", "stop", 0.6),  # not sure enough: keep it as the answer
+    ("ik heb geen zin meer", "stop", 0.6),  # not sure enough: keep it as the answer
     ("snelheid", "why_ask", 0.5),
+    ("Waarom staat er nergens een telefoonnummer op jullie site?", "out_of_scope", 0.95),
+    ("Why do I never get an order confirmation?", "out_of_scope", 0.95),
+    ("Wat is er zo moeilijk aan een pakket op tijd bezorgen?", "out_of_scope", 0.9),
 ])
 def test_answers_are_answers(text, intent, confidence):
     reading = read_turn(text, intent, confidence, analyze(text))
@@ -41,6 +44,8 @@ def test_answers_are_answers(text, intent, confidence):
     ("waar is mijn pakket?", "out_of_scope", "out_of_scope"),
     ("how do I reset my password?", "out_of_scope", "out_of_scope"),
     ("i've had enough of this chat", "stop", "stop"),
+    ("wat doen jullie met deze info?", "why_ask", "why_ask"),
+    ("Waarom wil je dat weten?", "why_ask", "why_ask"),
     ("ik heb genoeg van deze vragen", "stop", "stop"),
 ])
 def test_clear_interruptions_interrupt(text, intent, kind):
@@ -59,6 +64,11 @@ def test_keyboard_mash_and_empty_messages_are_asked_again(text, intent):
 def test_abuse_inside_an_answer_is_an_answer_flagged_for_one_calm_word():
     reading = read_turn("wat een klotebedrijf", "abuse", 0.94, analyze("wat een klotebedrijf"))
     assert reading.kind == ANSWER and reading.abuse
+
+
+def test_a_stop_in_so_many_words_needs_less_confidence():
+    assert read_turn("stop alsjeblieft", "stop", 0.79, analyze("stop alsjeblieft")).kind == "stop"
+    assert read_turn("ik heb geen zin meer", "stop", 0.79, analyze("ik heb geen zin meer")).kind == ANSWER
 
 
 def test_nlu_fallback_alone_never_interrupts():
