@@ -24,6 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001, ARG001
+    """Tests of a module that loads the trained model (tests/channels/model_agent.py) are
+    marked `model`, so `make test-fast` can leave them out without a list of files."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, "loaded_agent"):
+            item.add_marker(pytest.mark.model)
+
+
 def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

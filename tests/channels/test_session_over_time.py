@@ -20,8 +20,6 @@ from bot.store.capture import snapshot_from_events
 
 from model_agent import loaded_agent
 
-pytestmark = pytest.mark.model  # loads the trained model: not in `make test-fast`
-
 QUESTION = "What happened?"
 
 

@@ -25,8 +25,6 @@ from bot.rasa_patches import store_unavailable
 
 from model_agent import loaded_agent
 
-pytestmark = pytest.mark.model  # loads the trained model: not in `make test-fast`
-
 
 @pytest.fixture(scope="module")
 def agent():
