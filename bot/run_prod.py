@@ -200,9 +200,10 @@ def check_postgresql(urls: List[str]) -> Optional[str]:
 
 def backing_service_problem(env: Dict[str, str]) -> Optional[str]:
     """A cheap run-time check (every few seconds): PostgreSQL answers, Redis answers PING,
-    RabbitMQ accepts TCP. With Redis down, Rasa's REST channel answers 200 with an empty list
-    and drops the message (the LockError is only logged); with PostgreSQL down, messages wait
-    (and are refused after GEHOOR_TRACKER_WAIT_SECONDS). Either way the stack is not ready."""
+    RabbitMQ accepts TCP. With Redis down, Rasa answers 503 so that clients and platforms
+    send the message again (bot/rasa_patches/store_unavailable.py); with PostgreSQL down,
+    messages wait (and get 503 after GEHOOR_TRACKER_WAIT_SECONDS). Either way the stack is
+    not ready."""
     import socket
 
     problem = check_postgresql([env["GEHOOR_TRACKER_DB_URL"], env["GEHOOR_DB_URL"]])
@@ -211,7 +212,7 @@ def backing_service_problem(env: Dict[str, str]) -> Optional[str]:
     try:
         check_redis(env)
     except StartError as exc:
-        return str(exc).splitlines()[0] + " — Rasa drops messages meanwhile (200 with an empty answer)"
+        return str(exc).splitlines()[0] + " — Rasa answers 503 meanwhile (clients send again)"
     try:
         socket.create_connection((env["GEHOOR_RABBITMQ_HOST"], int(env["GEHOOR_RABBITMQ_PORT"])), timeout=2).close()
     except OSError as exc:

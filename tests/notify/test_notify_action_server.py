@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from conftest import SECRET
+from notify_helpers import SECRET
 from test_notify_delivery import detractor_handoff
 
 

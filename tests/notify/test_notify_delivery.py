@@ -14,7 +14,7 @@ from bot.store.capture import snapshot_from_events
 from bot.store.models import NotificationAttempt, NotificationJob, Story
 from bot.store.outbox import Outbox
 from bot.store.writer import StoryWriter
-from conftest import SECRET, Clock
+from notify_helpers import SECRET, Clock
 from store_helpers import Conversation
 
 

@@ -9,14 +9,14 @@ import uuid
 import pytest
 import yaml
 
-from conftest import SECRET
+from notify_helpers import SECRET
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def alerting_stack(tmp_path_factory):
-    from conftest import Mailbox, Receiver
+    from notify_helpers import Mailbox, Receiver
 
     from aiosmtpd.controller import Controller
 

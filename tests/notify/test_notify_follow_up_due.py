@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.notify.worker import NotifyWorker
 from bot.store.models import NotificationJob, Story
-from conftest import SECRET, Clock
+from notify_helpers import SECRET, Clock
 from test_notify_delivery import detractor_handoff, write_story
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from bot.notify.worker import NotifyWorker
 from bot.review import accounts
 from bot.store.models import NotificationJob
-from conftest import SECRET, Clock
+from notify_helpers import SECRET, Clock
 from test_notify_delivery import detractor_handoff, write_story
 
 PASSWORD = "correct horse battery"
