@@ -182,6 +182,8 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
     # --- sentiment -------------------------------------------------------------
     sent_hits = res.sentiment.find(doc, longest=True)
     contrast_tokens = {h.start for h in sent_hits if h.label == "contrast"}
+    contrast_tokens |= {t.i for t in doc[1:] if t.lower_ in res.contrast_after_comma
+                        and doc[t.i - 1].text == ","}
     clause_of = _clauses(doc, res, contrast_tokens)
     last_contrast = max(contrast_tokens) if contrast_tokens else -1
     negators = [h for h in sent_hits if h.label == "negators"]

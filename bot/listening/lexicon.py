@@ -71,6 +71,7 @@ class LanguageResources:
     person_terms: TermIndex | None = None  # a request for a person names one (interrupts.py)
     question_openers: frozenset[str] = frozenset()  # first words that make a question
     this_chat: frozenset[str] = frozenset()  # "deze vragen", "this chat": fed up with us talking
+    contrast_after_comma: frozenset[str] = frozenset()  # "al": a contrast only after a comma
     stop_words: frozenset[str] = frozenset()  # "stop", "quit": a stop said in so many words
     complaint_openers: frozenset[str] = frozenset()  # "waarom …?", "how hard is it …?": a complaint
     markers: frozenset[str] = field(default_factory=frozenset)
@@ -221,6 +222,7 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
             this_chat=_phrase_set(interruptions.get("this_chat")),
             complaint_openers=_phrase_set(interruptions.get("complaint_openers")),
             stop_words=_phrase_set(interruptions.get("stop_words")),
+            contrast_after_comma=_phrase_set(sent.get("contrast_after_comma")),
             markers=markers[lang],
             dimension_patterns=_patterns(s.get("dimension_patterns"), signals_file, lang),
             question_terms=_phrase_set(s.get("questions")),

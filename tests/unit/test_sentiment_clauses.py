@@ -44,3 +44,19 @@ def test_negation_and_intensity_are_kept(text, label):
 def test_intensity_weighs_more():
     assert analyze("heel erg slecht").sentiment < analyze("slecht").sentiment
     assert analyze("really good").sentiment > analyze("good").sentiment
+
+
+@pytest.mark.parametrize("text", [
+    "De reparatie is goed gedaan, al duurde het wel erg lang",
+    "het mag allemaal wat sneller",
+    "it could all be a bit quicker",
+    "Wat is er zo moeilijk aan een pakket op tijd bezorgen?",
+    "How hard is it to deliver a parcel on time?",
+])
+def test_a_wish_a_late_complaint_or_a_rhetorical_question_is_not_positive(text):
+    a = analyze(text)
+    assert a.sentiment_label in ("negative", "mixed") and a.sentiment < 0, (text, a.sentiment, a.sentiment_label)
+
+
+def test_al_is_only_a_contrast_after_a_comma():
+    assert analyze("ik heb al gebeld en alles is goed opgelost").sentiment_label == "positive"
