@@ -26,6 +26,7 @@ from .nlp import TermHit, TermIndex, fold
 
 MIN_MODIFIER = 3  # letters before a head: "rit" + "bezorger" is not a compound
 MIN_HEAD = 4  # a head shorter than this ("app", "fee") is too often an ordinary ending
+MIN_NOUN_MODIFIER = 5  # a modifier alone names the aspect only from 5 letters ("pakket", not "toon")
 PLURAL_ENDINGS = ("s", "en", "'s", "tjes", "jes", "je", "tje")
 LINKING = ("s", "en", "e")
 # The second opinion needs a story: a message of a few words is a verdict ("slecht"), an
@@ -43,7 +44,9 @@ class AspectIndex(TermIndex):
         self.language = language
         # compound heads/modifiers: folded single-word nouns -> aspects
         self.nouns = {n: set(a) for n, a in nouns.items() if len(n) >= MIN_HEAD and " " not in n}
+        not_entries = list(not_entries)
         self.not_index = TermIndex(nlp, not_entries)
+        self.has_exceptions = bool(not_entries)
         self.person_aspects = person_aspects
         self.weak = weak or {}  # aspect -> folded weak words
         self.second_opinion = second_opinion
@@ -94,10 +97,10 @@ class AspectIndex(TermIndex):
                     return labels | self._modifier(modifier), True
                 return set(labels), True
         for form in self._forms(tok):  # no head: a known modifier still tells what it is about
-            for i in range(len(form) - MIN_MODIFIER, MIN_HEAD - 1, -1):
-                mod = self._modifier(form[:i]) if form[:i] in self.nouns else set()
-                if mod:
-                    return mod, False
+            # both parts of a real word: "pakket|automaat", not "account|ant" or "toon|bank"
+            for i in range(len(form) - MIN_HEAD, MIN_NOUN_MODIFIER - 1, -1):
+                if form[:i] in self.nouns:
+                    return set(self.nouns[form[:i]]), False
         return set(), False
 
     # --- matching ----------------------------------------------------------------
@@ -108,10 +111,10 @@ class AspectIndex(TermIndex):
             if not labels:
                 continue
             if has_head:  # the head decides: drop other single-word hits on this word
-                hits = {h for h in hits if not (h.start == tok.i and h.end == tok.i + 1)
-                        or h.label in labels or self.words.get(tok.lower_, ()) and h.label in self.words[tok.lower_]}
+                own = labels | self.words.get(tok.lower_, set())
+                hits = {h for h in hits if (h.start, h.end) != (tok.i, tok.i + 1) or h.label in own}
             hits |= {TermHit(lab, tok.i, tok.i + 1) for lab in labels}
-        if self.not_index.words or self.not_index.prefixes or self.not_index.suffixes or self.not_index._has_phrases:
+        if self.has_exceptions:
             blocked = self.not_index.find(doc)
             hits = {h for h in hits if not any(b.label == h.label and b.start < h.end and h.start < b.end
                                                for b in blocked)}

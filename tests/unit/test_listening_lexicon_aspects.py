@@ -23,6 +23,9 @@ def aspects(text: str, lang: str) -> set[str]:
     ("De bezorgkosten zijn belachelijk", {"price_billing"}),
     # without a head, a modifier that is a lexicon noun tells what it is about
     ("De pakketautomaat ging niet open", {"delivery"}),
+    # both parts of a compound must be words: "account|ant" and "toon|bank" are not aspects
+    ("Mijn accountant vond het ook raar", set()),
+    ("Ik stond aan de toonbank", set()),
     # exceptions: a password is not waiting
     ("Mijn wachtwoord werd niet geaccepteerd op de site", {"website_app"}),
     # irregular verb forms through spaCy's lookup lemmas and the lexicon
