@@ -52,6 +52,15 @@ def questions_asked(state: ConversationState) -> int:
     return len(asked) + max(0, extra - without_answer)
 
 
+def _unanswered(state: ConversationState) -> int:
+    """Questions asked whose answer was stored empty ("nothing to add"), not counting the
+    questions whose answer was filed under another dimension."""
+    answered = {d for d in state.answers if d in FOLLOWUP_DIMENSIONS and (state.answers[d] or "").strip()}
+    without_answer = len([d for d in state.asked if d not in answered])
+    filed_elsewhere = len([d for d in answered if d not in state.asked])
+    return max(0, without_answer - filed_elsewhere)
+
+
 def answer_texts(state: ConversationState) -> list[tuple[str, str]]:
     """(dimension, text) of all non-empty answers, in conversation order."""
     out = [(k, state.answers[k]) for k in ANSWER_ORDER if (state.answers.get(k) or "").strip()]
@@ -113,9 +122,11 @@ def plan_next_dimension(state: ConversationState) -> str | None:
     followup = [analyze_cached(t, lang) for k, t in texts if k in FOLLOWUP_DIMENSIONS]
     if any(a.done_signal for a in followup):
         return None  # the customer said "dat was het" (the order of answers may be unknown)
-    # "weet ik niet" and "nee bedankt" (nothing to add): after two of them, stop asking
-    nothing = [a.dont_know or says_nothing_to_add(a) for a in analyses]
-    if sum(nothing) >= 2 and asked:
+    # "weet ik niet" and "nee bedankt" (nothing to add): after two of them, stop asking. The
+    # form stores those as "" (no answer of their own): an asked question without an
+    # answer that is not paired with an answer filed elsewhere (file_answer) is one of them.
+    nothing = sum(a.dont_know or says_nothing_to_add(a) for a in analyses) + _unanswered(state)
+    if nothing >= 2 and asked:
         return None
     covered = covered_dimensions(state) | set(asked)
     story = [a for a in analyses if not a.dont_know and not a.done_signal and not says_nothing_to_add(a)]

@@ -139,3 +139,11 @@ def test_a_refiled_answer_does_not_use_up_a_question():
                                         "impact": "I had to stay home all day"},
                               asked=["situation", "impact"], max_followups=3)
     assert plan_next_dimension(state) is not None  # two questions asked, one more to go
+
+
+def test_two_answers_stored_empty_stop_the_questions():
+    # the form stores "no idea" / "nee bedankt" as "" (nothing to add): the state has no text
+    state = ConversationState("en", 2, {"reason": "bad"}, asked=["situation", "expectation"])
+    assert plan_next_dimension(state) is None
+    one = ConversationState("en", 2, {"reason": "bad"}, asked=["situation"])
+    assert plan_next_dimension(one) is not None
