@@ -72,7 +72,11 @@ def _words(analysis: MessageAnalysis) -> set[str]:
 def _is_complaint(analysis: MessageAnalysis) -> bool:
     """"Waarom staat er nergens een telefoonnummer?", "how hard is it to deliver on time?":
     a complaint asked as a question, so the answer to the story question."""
-    start = " ".join(w.strip(",.!?:;\"'()") for w in fold(analysis.text).replace("’", "'").split()[:6])
+    words = [w.strip(",.!?:;\"'()") for w in fold(analysis.text).replace("’", "'").split()]
+    interjections = frozenset().union(*(r.interjections for r in resources().languages.values()))
+    while words and words[0] in interjections:  # "wtf, waarom is mijn bestelling geannuleerd"
+        words = words[1:]
+    start = " ".join(words[:6])
     return any(start == o or start.startswith(o + " ")
                for res in resources().languages.values() for o in res.complaint_openers)
 

@@ -10,6 +10,7 @@ from bot.listening import analyze
     "nee bedankt", "Nee, dank je wel", "nee hoor", "nee", "ja", "Ja hoor", "nee bedankt hoor",
     "no thanks", "No thank you.", "yes", "nope", "yeah", "nah", "ok", "nee dankjewel",
     "niks toe te voegen", "nothing to add", "no, thanks", "jawel", "niet echt", "neuh", "no",
+    "not that I can think of",
 ])
 def test_polite_refusals_and_bare_yes_no_add_nothing(text):
     assert analyze(text).nothing_to_add, text

@@ -27,6 +27,7 @@ from bot.listening import analyze
     ("Waarom staat er nergens een telefoonnummer op jullie site?", "out_of_scope", 0.95),
     ("Why do I never get an order confirmation?", "out_of_scope", 0.95),
     ("Wat is er zo moeilijk aan een pakket op tijd bezorgen?", "out_of_scope", 0.9),
+    ("wtf, waarom is mijn bestelling geannuleerd", "out_of_scope", 0.9),
 ])
 def test_answers_are_answers(text, intent, confidence):
     reading = read_turn(text, intent, confidence, analyze(text))
