@@ -60,10 +60,13 @@ def load(name: str) -> Any:
     return yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
 
 
-def load_answers() -> List[Dict[str, Any]]:
+ANSWERS_FILE = HERE / "answers.yml"
+
+
+def load_answers(path: Optional[Path] = None) -> List[Dict[str, Any]]:
     """answers.yml's groups flattened: every item with its group's labels, and an id."""
     items, counters = [], {}
-    for group in load("answers.yml")["groups"]:
+    for group in yaml.safe_load((path or ANSWERS_FILE).read_text(encoding="utf-8"))["groups"]:
         defaults = {k: v for k, v in group.items() if k != "items"}
         for raw in group["items"]:
             item = dict(defaults, **raw)
@@ -359,7 +362,7 @@ def score_turns(session: Session, m: Dict[str, Metric]) -> None:
     covered: set = set()  # dimensions the customer already told (labels)
     score = None
     followups = 0  # follow-up questions asked in this session (the reason question not counted)
-    for i, turn in enumerate(session.turns):
+    for turn in session.turns:
         label, reply = turn.label, turn.reply
         role = label.get("as")
         if role in ("score", "score_again") and label.get("score") is not None:
@@ -567,16 +570,17 @@ def _warm_up() -> None:
         tr.lemma("woord", lang)
 
 
-def run(stack, subset: int = 1, workers: int = WORKERS) -> Dict[str, Metric]:
+def run(stack, subset: int = 1, workers: int = WORKERS, only: Optional[str] = None) -> Dict[str, Metric]:
     driver = Driver(stack)
     warm = threading.Thread(target=_warm_up, daemon=True)  # spaCy start-up while the customers talk
     warm.start()
-    jobs = (
-        [(run_answer, it) for it in select(load_answers(), subset)]
-        + [(run_conversation, it) for it in select(load("conversations.yml")["conversations"], subset)]
-        + [(run_score, it) for it in select(load("scores.yml")["scores"], subset)]
-        + [(run_language, it) for it in select(load("languages.yml")["languages"], subset)]
-    )
+    corpora = {
+        "answers": lambda: [(run_answer, it) for it in select(load_answers(), subset)],
+        "conversations": lambda: [(run_conversation, it) for it in select(load("conversations.yml")["conversations"], subset)],
+        "scores": lambda: [(run_score, it) for it in select(load("scores.yml")["scores"], subset)],
+        "languages": lambda: [(run_language, it) for it in select(load("languages.yml")["languages"], subset)],
+    }
+    jobs = [job for name, make in corpora.items() if only in (None, name) for job in make()]
 
     def safe(job):
         fn, item = job
@@ -679,12 +683,18 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--transcripts", type=Path, help="write every session's transcript here")
     parser.add_argument("--rasa-url", help="use a stack that is already running (with --db-url)")
     parser.add_argument("--db-url", help="its story DB, e.g. sqlite:////path/var/gehoor.db")
+    parser.add_argument("--answers", type=Path, help="another answers file in answers.yml's format "
+                        "(e.g. a held-out set kept out of the repository)")
+    parser.add_argument("--only", choices=("answers", "conversations", "scores", "languages"),
+                        help="run one corpus only")
     parser.add_argument("--save", type=Path, help="save the sessions (messages, replies, stories) as JSON")
     parser.add_argument("--rescore", type=Path, help="score saved sessions again, without a stack")
     args = parser.parse_args(argv)
 
     import conftest  # tests/conftest.py: the one stack launcher
 
+    global ANSWERS_FILE
+    ANSWERS_FILE = args.answers or ANSWERS_FILE
     started = time.monotonic()
     if args.rescore:
         up = started
@@ -693,12 +703,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         stack = conftest.Stack(rasa_url=args.rasa_url, action_url="", web_url="", db_url=args.db_url,
                                var_dir=Path("."), tracker_db=Path("."))
         up = time.monotonic()
-        metrics = run(stack, subset=args.subset)
+        metrics = run(stack, subset=args.subset, only=args.only)
     else:
         with tempfile.TemporaryDirectory(prefix="gehoor-quality-") as tmp:
             with conftest.running_stack(Path(tmp) / "var") as stack:
                 up = time.monotonic()
-                metrics = run(stack, subset=args.subset)
+                metrics = run(stack, subset=args.subset, only=args.only)
     print(render(metrics, args.examples))
     print(f"\n{len(metrics['_sessions'])} scripted customers; stack start {up - started:.0f} s, "
           f"run {time.monotonic() - up:.0f} s")

@@ -73,7 +73,7 @@ def same_word(a: str, b: str, language: str) -> bool:
 
 
 PRONOUNS = {"ik", "je", "jij", "jou", "jouw", "mijn", "mn", "me", "mij", "we", "wij", "ons", "onze", "jullie", "u",
-            "uw", "i", "you", "your", "my", "me", "we", "our", "us", "it", "het", "de", "een", "the", "a", "an",
+            "uw", "i", "you", "your", "my", "our", "us", "it", "het", "de", "een", "the", "a", "an",
             "dat", "dit", "this", "that"}
 
 
