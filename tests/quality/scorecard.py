@@ -374,10 +374,13 @@ def score_turns(session: Session, m: Dict[str, Metric]) -> None:
         ack, question = reply.split()
         # 1. the customer's message: read as what it was
         if role == "answer":
-            interrupted = bool(keys & INTERRUPTION_KEYS)
+            # abuse inside an answer may be met calmly once, as long as the answer is stored and
+            # the conversation moves on (issue 13): the calm line alone is no misread
+            interrupted = bool(keys & (INTERRUPTION_KEYS - {"calm"}))
             # an answer is not "I am done": the summary before the follow-ups ran out ends the story early
             ended_early = reply.phase == "summary" and followups < MAX_FOLLOWUPS
             stored = _is_stored(turn.said, session.stories)
+            interrupted = interrupted or ("calm" in keys and (not stored or reply.phase != "followup"))
             note = ("interrupted " + ",".join(sorted(keys & INTERRUPTION_KEYS))) if interrupted else ""
             note += f" summary after {followups} follow-ups" if ended_early else ""
             interrupted = interrupted or ended_early

@@ -20,12 +20,7 @@ GATE_SUBSET = 4
 
 # Metric -> languages whose target is not met yet. The ONE place to edit when a fix lands.
 NOT_YET_MET: dict[str, tuple[str, ...]] = {
-    "answer_understood": ("nl",),
-    "nothing_to_add_not_content": ("nl", "en"),
-    "interruption_honoured": ("nl",),
-    "ack_shares_content_word": ("nl", "en"),
-    "question_not_answered": ("nl", "en"),
-    "concrete_not_asked_what_happened": ("nl", "en"),
+    "question_not_answered": ("en",),
     "returning_customer_known": ("nl", "en"),  # not built yet (issue 13, item 6)
 }
 
