@@ -154,7 +154,7 @@ class Driver:
         session.turns.append(Turn(said, label, reply, metadata))
         return reply
 
-    def read_stories(self, sessions: List[Session], timeout: float = 15.0) -> None:
+    def read_stories(self, sessions: List[Session], timeout: float = 30.0) -> None:
         """All stories of every sender (one per Rasa session), read once the scripts are done.
 
         The action server stores after it answers, so a story is taken once its transcript
