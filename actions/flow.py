@@ -16,7 +16,6 @@ from bot.listening.interrupts import ANSWER, CLARIFY, TurnReading, read_turn
 
 from actions.conversation import (
     DIMENSION_SLOTS,
-    SLOT_DIMENSIONS,
     is_injection,
     language_events,
     language_of,
