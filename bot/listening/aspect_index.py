@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from .nlp import TermHit, TermIndex, fold
+from .nlp import TermHit, TermIndex
 
 MIN_MODIFIER = 3  # letters before a head: "rit" + "bezorger" is not a compound
 MIN_HEAD = 4  # a head shorter than this ("app", "fee") is too often an ordinary ending
