@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
-    session, stream_with_context, url_for,
+    stream_with_context, url_for,
 )
 from sqlalchemy import delete, func, select, text
 
