@@ -23,7 +23,6 @@ older than that (unless include_tracker=False); audited.
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
