@@ -44,7 +44,7 @@ UNIT_WORDS = {
     "keer", "keren", "dag", "dagen", "week", "weken", "maand", "maanden", "uur", "uren",
     "minuut", "minuten", "jaar", "jaren", "euro", "eur", "cent", "procent", "ster", "sterren",
     "sterretjes", "pakketten", "pakket", "telefoontjes", "mails", "man", "stuks",
-    "time", "times", "day", "days", "week", "weeks", "month", "months", "hour", "hours",
+    "time", "times", "day", "days", "weeks", "month", "months", "hour", "hours",
     "minute", "minutes", "mins", "year", "years", "euros", "pounds", "dollars", "percent",
     "star", "stars", "calls", "emails", "items", "x", "%", "keer.", "weken.",
 }
