@@ -1,7 +1,7 @@
 """initial schema: the tables of models.py, full-text search (SQLite FTS5 / PostgreSQL GIN)
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 18:32:54.612088
 """
 from alembic import op
