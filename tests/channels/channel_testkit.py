@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 import aiohttp
-import pytest
-import pytest_asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from rasa.core.channels.channel import InputChannel, UserMessage
