@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.messenger import MessengerInput
-from bot.channels.telegram import TelegramInput
 from channel_testkit import Bot
 from test_channel_messenger import PAGE, PSID, sign
 from test_channel_messenger import channel as messenger_channel
