@@ -5,7 +5,6 @@ the middle asks the open question again; an edit is recorded as an edit, not ans
 The Graph API is a fake on loopback that records what the bot sends."""
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import json
