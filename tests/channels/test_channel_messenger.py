@@ -138,7 +138,7 @@ async def test_unsigned_or_wrongly_signed_requests_are_rejected(serve, fake_api,
         status, _ = await post(server, text_event("Hoi"), signature=signature)
     assert status == 403
     assert bot.messages == [] and api.requests == []
-    assert any(f"channel messenger rejected" in r.message and reason in r.message for r in caplog.records)
+    assert any("channel messenger rejected" in r.message and reason in r.message for r in caplog.records)
 
 
 async def test_handover_standby_entries_are_acknowledged_and_ignored(serve, fake_api):
