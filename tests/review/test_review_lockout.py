@@ -10,7 +10,7 @@ import pyotp
 from sqlalchemy import select
 
 from bot.store.models import AuditEntry, StaffUser
-from review_helpers import PASSWORD, USERS, login
+from review_helpers import USERS, login
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
 OFFICE = {"REMOTE_ADDR": "198.51.100.10"}
