@@ -7,9 +7,7 @@ is skipped with the reason, unless the environment variable CI is set: then it f
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from typing import Optional
 
 import pytest
 
