@@ -151,7 +151,8 @@ def test_analysis_failure_never_loses_the_story(monkeypatch):
     def boom(texts, language):
         raise RuntimeError("analysis exploded")
 
-    import types, sys
+    import types
+    import sys
 
     fake = types.ModuleType("bot.listening")
     fake.analyze_story = boom
@@ -161,7 +162,8 @@ def test_analysis_failure_never_loses_the_story(monkeypatch):
 
 
 def test_analysis_result_object_or_dict(monkeypatch):
-    import sys, types
+    import sys
+    import types
     from dataclasses import dataclass
 
     @dataclass
