@@ -146,7 +146,8 @@ def test_staff_data_untouched(store):
 
 
 def test_story_aspects_kept_in_sync(store, monkeypatch):
-    import sys, types
+    import sys
+    import types
 
     fake = types.ModuleType("bot.listening")
     result = {"aspects": ["delivery"]}
