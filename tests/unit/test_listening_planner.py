@@ -17,7 +17,6 @@ from bot.listening import (
     summarise,
     analyze,
 )
-from bot.listening import catalogue
 from bot.listening.nlp import fold
 from bot.listening.planner import shift_pronouns
 
