@@ -103,7 +103,7 @@ class _FastScorer:
         self.intercept = clf.intercept_
         self.classes = [str(c) for c in clf.classes_]
         self.names = [""] * offset
-        for analyzer, vocab, _, off in self.parts:
+        for _analyzer, vocab, _, off in self.parts:
             for term, j in vocab.items():
                 self.names[off + j] = term
 
