@@ -125,7 +125,7 @@ def _patterns(spec, path: Path, lang: str) -> tuple:
             try:
                 out.append((dim, re.compile(pattern)))
             except re.error as exc:
-                raise ValueError(f"{path}: {lang}/dimension_patterns/{dim}: bad pattern {pattern!r}: {exc}")
+                raise ValueError(f"{path}: {lang}/dimension_patterns/{dim}: bad pattern {pattern!r}: {exc}") from None
     return tuple(out)
 
 
