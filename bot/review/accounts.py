@@ -31,9 +31,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.review import sessions, settings
+from bot.store.models import ROLES, AuditEntry, StaffUser, utcnow
 
 log = logging.getLogger("gehoor.review")
-from bot.store.models import ROLES, AuditEntry, StaffUser, utcnow
 
 HASHER = PasswordHasher()  # argon2id with argon2-cffi's defaults; tests may swap in a cheaper one
 MIN_PASSWORD_LENGTH = 10
