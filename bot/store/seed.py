@@ -155,7 +155,7 @@ def _story(rng: random.Random, story_id: int, now: datetime, used_refs: set) -> 
     if ref in used_refs:
         ref = reference_for(conv, started, long=True)
     used_refs.add(ref)
-    score = None if rng.random() < 0.08 else _weighted(rng, [(s, w) for s, w in zip(range(11), (3, 2, 3, 4, 5, 6, 7, 9, 14, 12, 9))])
+    score = None if rng.random() < 0.08 else _weighted(rng, [(s, w) for s, w in zip(range(11), (3, 2, 3, 4, 5, 6, 7, 9, 14, 12, 9), strict=True)])
     aspects = rng.sample(sorted(ASPECTS), k=1 if rng.random() < 0.7 else 2)
     repeat = rng.random() < 0.3
     weer = ("weer " if lang == "nl" else "again ") if repeat else ""
