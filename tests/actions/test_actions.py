@@ -97,7 +97,7 @@ def stored_story(url: str, sender: str) -> Story:
     engine = create_engine(url)
     with Session(engine) as session:
         story = session.query(Story).filter_by(conversation_id=sender).one()
-        story.messages  # load the transcript before the session closes
+        _ = story.messages  # load the transcript before the session closes
         session.expunge(story)
     engine.dispose()
     return story
