@@ -94,7 +94,7 @@ def test_compose_topology_matches_the_profile():
         assert host in services, f"nginx upstream {host} is not a compose service"
         assert argv_port(services[host]["command"]) == int(port), f"{host} does not listen on {port}"
     assert {(s, "5005") for s in rasa} <= upstream_servers and {(s, "5055") for s in actions} <= upstream_servers
-    for i, name in enumerate(rasa, start=1):
+    for name in rasa:
         env = services[name]["environment"]
         missing = endpoint_variables() - set(env)
         assert not missing, f"{name} lacks {missing}"
