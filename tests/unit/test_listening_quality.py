@@ -147,8 +147,11 @@ def test_consecutive_acknowledgements_differ_when_asked_is_not_recorded():
     m1 = compose_followup(s1, "impact", s1.answers["expectation"])
     s2 = ConversationState("nl", 6, dict(s1.answers, impact="Ik vind dat jullie bezorgers beter moeten opleiden"))
     m2 = compose_followup(s2, "priority", s2.answers["impact"])
-    first = lambda m: re.split(r"(?<=[.!?])\s", m)[0]
-    template = lambda m: re.sub(r"\b(je|jouw|ons|onze|jullie)\b", "", first(m).lower())[:12]
+    def first(m):
+        return re.split(r"(?<=[.!?])\s", m)[0]
+
+    def template(m):
+        return re.sub(r"\b(je|jouw|ons|onze|jullie)\b", "", first(m).lower())[:12]
     assert template(m1) != template(m2), (m1, m2)
 
 
