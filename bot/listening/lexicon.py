@@ -141,7 +141,9 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
         nlp = get_nlp(lang)
         s = sig.get(lang) or {}
         aspect_entries, nouns, labels = [], set(), {}
-        not_entries, heads, weak = [], {}, {}
+        not_entries: list = []
+        heads: dict[str, set[str]] = {}  # head word -> aspect names
+        weak: dict[str, set[str]] = {}  # aspect name -> folded weak terms
         for name, spec in aspects.items():
             spec = spec or {}
             label = (spec.get("label") or {}).get(lang) or name.replace("_", " ")
