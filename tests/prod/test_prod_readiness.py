@@ -88,9 +88,12 @@ def chat(stack, sender: str, message: str) -> tuple:
                                      data=json.dumps({"sender": sender, "message": message}).encode(),
                                      headers={"Content-Type": "application/json", "X-Gehoor-Sender": sender})
     started = time.monotonic()
-    with urllib.request.urlopen(request, timeout=60) as response:
-        body = json.loads(response.read() or b"[]")
-    return response.status, [m.get("text") for m in body if isinstance(m, dict)], time.monotonic() - started
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status, body = response.status, json.loads(response.read() or b"[]")
+    except urllib.error.HTTPError as refused:  # 503: a store is down, the client sends again
+        status, body = refused.code, []
+    return status, [m.get("text") for m in body if isinstance(m, dict)], time.monotonic() - started
 
 
 def block(engine, database: str, blocked: bool) -> None:
@@ -113,7 +116,7 @@ def test_database_outage_at_run_time_withdraws_readiness_and_loses_no_story(tmp_
     here, so each failure is seen alone). Story database down: the conversation goes on, the
     story write is queued in the action server's outbox and written when the database is back.
     Tracker database down: Rasa's tracker store (bot/channels/tracker_store.py) waits
-    GEHOOR_TRACKER_WAIT_SECONDS (4 s here) and then refuses the message (200, no bot message:
+    GEHOOR_TRACKER_WAIT_SECONDS (4 s here) and then refuses the message (503, no bot message:
     the customer sends again) — never Rasa's silent in-memory fallback, which started a new
     session and split the story in two. Readiness is withdrawn meanwhile and comes back."""
     require_prod_services()
@@ -145,12 +148,13 @@ def test_database_outage_at_run_time_withdraws_readiness_and_loses_no_story(tmp_
         assert stories[sender]["customer"] == ["hoi", "4"] and stories[sender]["stories"] == 1, stories
         assert wait_until(lambda: stack.ready_status() == 200, 30), stack.log()[-3000:]
 
-        # 2. The tracker database is down: the message waits, then is refused (not processed).
+        # 2. The tracker database is down: the message waits, then is refused with 503 (not
+        # processed; bot/rasa_patches/store_unavailable.py) so that the client sends it again.
         story = "ik moest drie keer bellen"
         block(engine, tracker_db, True)
         try:
             status, texts, seconds = chat(stack, sender, story)
-            assert status == 200 and not texts and seconds >= 3.5, (status, texts, seconds)
+            assert status == 503 and not texts and seconds >= 3.5, (status, texts, seconds)
             assert wait_until(lambda: stack.ready_status() == 503, 30), stack.log()[-3000:]
         finally:
             block(engine, tracker_db, False)
