@@ -18,7 +18,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from services import free_port  # noqa: F401  (tests/services.py; also used by bench/)
+from services import free_port, wait_http  # noqa: F401  (tests/services.py; also used by bench/ and tests/integration)
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -31,19 +31,6 @@ def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001, ARG00
         module = getattr(item, "module", None)
         if module is not None and hasattr(module, "loaded_agent"):
             item.add_marker(pytest.mark.model)
-
-
-def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} died (exit {process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} not up after {timeout} s:\n{log.read_text()[-3000:]}")
 
 
 @dataclass

@@ -5,7 +5,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
 import uuid
+from pathlib import Path
 from typing import Iterator, Optional
 
 import pytest
@@ -65,3 +70,17 @@ def pg_schema_url(prefix: str) -> Iterator[str]:
             conn.execute(text("SET lock_timeout = '20s'"))
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    """Until ``url`` answers; raises with the end of ``log`` when ``process`` dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} died (exit {process.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} not up after {timeout} s:\n{log.read_text()[-3000:]}")

@@ -6,10 +6,9 @@ review app. TODO(lead): move them into bot/config.py when convenient.
 from __future__ import annotations
 
 import os
-import secrets
-from pathlib import Path
 
 from bot import config
+from bot.store import keyed
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -95,18 +94,4 @@ def secret_key() -> str:
     env = os.environ.get("GEHOOR_SECRET_KEY", "").strip()
     if env:
         return env
-    path: Path = config.var_dir() / "review-secret.key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        key = path.read_text(encoding="ascii").strip()
-        if key:
-            if path.stat().st_mode & 0o077:
-                os.chmod(path, 0o600)
-            return key
-        path.unlink()
-        return secret_key()
-    key = secrets.token_hex(32)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key + "\n")
-    return key
+    return keyed.key_file(config.var_dir() / "review-secret.key")

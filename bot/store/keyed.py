@@ -26,7 +26,9 @@ from bot import config
 KEY_FILE = "hash-secret.key"
 
 
-def _key_from_file(path: Path) -> bytes:
+def key_file(path: Path) -> str:
+    """The random key kept in ``path`` (mode 0600), generated there the first time; shared by
+    this module and the review app's session key (bot/review/settings.py)."""
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
@@ -34,13 +36,13 @@ def _key_from_file(path: Path) -> bytes:
         if key:
             if path.stat().st_mode & 0o077:
                 os.chmod(path, 0o600)
-            return key.encode()
+            return key
         path.unlink()
-        return _key_from_file(path)
+        return key_file(path)
     key = secrets.token_hex(32)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
         fh.write(key + "\n")
-    return key.encode()
+    return key
 
 
 def secret_key() -> bytes:
@@ -52,7 +54,7 @@ def secret_key() -> bytes:
 
 @functools.lru_cache(maxsize=8)  # an export hashes every record's sender id: read the file once
 def _cached_file_key(path: str) -> bytes:
-    return _key_from_file(Path(path))
+    return key_file(Path(path)).encode()
 
 
 def keyed_hash(value: str, purpose: str) -> str:

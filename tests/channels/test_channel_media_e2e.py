@@ -24,6 +24,7 @@ import pytest
 
 from bot.listening import catalogue
 from bot.ops.ports import free_port
+from services import wait_http
 
 pytestmark = pytest.mark.integration
 
@@ -63,19 +64,6 @@ class GraphApi:
         return [b["message"].get("text", "") for b in self.sent if b["recipient"]["id"] == psid]
 
 
-def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} died (exit {process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} not up after {timeout} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
@@ -108,7 +96,7 @@ def stack(tmp_path_factory):
             processes.append((subprocess.Popen(argv, cwd=ROOT, env=env, stdout=open(log, "wb"),
                                                stderr=subprocess.STDOUT, start_new_session=True), log))
         for (process, log), (_, _, health) in zip(processes, specs):
-            wait_http(health, process, log)
+            wait_http(health, process, log, timeout=240)
         yield {"url": f"http://127.0.0.1:{rasa_port}/webhooks/messenger/webhook", "graph": graph,
                "db_url": env["GEHOOR_DB_URL"], "tracker_db": var_dir / "tracker.db"}
     finally:

@@ -15,12 +15,10 @@ import json
 import os
 import uuid
 
-import aiohttp
 import pytest
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.events import UserUttered
-from sanic import Sanic
 
 from bot.channels import common
 from bot.channels.rest_dev import DevRestInput
@@ -28,7 +26,7 @@ from bot.channels.telegram import TelegramInput
 from bot.ops.ports import free_port
 from bot.rasa_patches import message_dedupe, store_unavailable
 from channel_testkit import Bot
-from model_agent import loaded_agent
+from model_agent import RasaServer, loaded_agent
 from services import require
 
 REDIS_URL = os.environ.get("GEHOOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -65,30 +63,11 @@ def shared_redis(monkeypatch):
         client.delete(key)
 
 
-class RasaInstance:
+class RasaInstance(RasaServer):
     """A Rasa server's HTTP side (Rasa's register) around the shared agent."""
 
     def __init__(self, agent) -> None:
-        self.agent, self.port = agent, free_port()
-
-    async def __aenter__(self) -> "RasaInstance":
-        import rasa.core.channels.channel as rasa_channel
-
-        Sanic.test_mode = True
-        app = Sanic(f"dedupe_{uuid.uuid4().hex}")
-        app.ctx.agent = self.agent
-        rasa_channel.register([DevRestInput(enabled=True)], app, "/webhooks/")
-        self.server = await app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True,
-                                              access_log=False)
-        await self.server.startup()
-        await self.server.after_start()
-        self.session = aiohttp.ClientSession()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.session.close()
-        self.server.close()
-        await self.server.wait_closed()
+        super().__init__(agent, DevRestInput(enabled=True))
 
     async def post(self, sender: str, text: str, message_id: str):
         async with self.session.post(f"http://127.0.0.1:{self.port}/webhooks/rest/webhook",

@@ -23,7 +23,7 @@ from bot.ops import metrics
 from bot.ops.ports import free_port
 from bot.rasa_patches import store_unavailable
 
-from model_agent import loaded_agent
+from model_agent import RasaServer, loaded_agent
 
 
 @pytest.fixture(scope="module")
@@ -32,31 +32,11 @@ def agent():
     return loaded_agent()
 
 
-class RasaRest:
-    """A Sanic app with Rasa's REST channel registered the way `rasa run` does it."""
+class RasaRest(RasaServer):
+    """Rasa's REST channel registered the way `rasa run` does it."""
 
     def __init__(self, agent) -> None:
-        self.agent = agent
-        self.port = free_port()
-
-    async def __aenter__(self) -> "RasaRest":
-        Sanic.test_mode = True
-        app = Sanic(f"store_down_{uuid.uuid4().hex}")
-        app.ctx.agent = self.agent
-        import rasa.core.channels.channel as rasa_channel
-
-        rasa_channel.register([RestInput()], app, "/webhooks/")
-        self.server = await app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True,
-                                              access_log=False)
-        await self.server.startup()
-        await self.server.after_start()
-        self.session = aiohttp.ClientSession()
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.session.close()
-        self.server.close()
-        await self.server.wait_closed()
+        super().__init__(agent, RestInput())
 
     async def post(self, text: str, sender: str):
         async with self.session.post(f"http://127.0.0.1:{self.port}/webhooks/rest/webhook",
