@@ -30,6 +30,7 @@ from bot.listening import (
     plan_next_dimension,
     says_nothing_is_wrong,
 )
+from bot.listening.confirmation import bare_reply
 from bot.listening.interrupts import ends_story
 
 from actions.ask import QUESTIONS
@@ -229,6 +230,10 @@ class ValidateFeedbackForm(FormValidationAction):
             return {"correction": None}
         if says_nothing_is_wrong(value):  # "wat heb ik verkeerd begrepen?" — "klopt wel", "niks"
             return {"correction": None, "summary_confirmed": True}
+        if bare_reply(value):
+            # "ja" / "nee bedankt" after their no: neither a yes to the summary nor a
+            # correction — stored as not confirmed, no correction; nothing to re-summarise
+            return {"correction": NOTHING_TO_ADD, "resummary_feedback": value}
         if analyze_cached(value).dont_know:
             # "weet ik niet": accepted as their answer, and nothing to re-summarise — the
             # re-summary question counts as answered by it, so the form moves on.

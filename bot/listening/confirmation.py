@@ -94,8 +94,18 @@ def interpret_confirmation(text: str) -> tuple[str, str | None]:
     return "unclear", None
 
 
+def bare_reply(text: str) -> bool:
+    """"ja", "nee bedankt", "ok", "no thanks": a yes, no or refusal and nothing more. After
+    "what did I get wrong?" it says neither that the summary was right nor what was wrong."""
+    said = folded_words(text)
+    return bool(said) and all(w in words("confirmation", "bare_words") for w in said)
+
+
 def says_nothing_is_wrong(text: str) -> bool:
-    """"klopt", "het klopt wel", "nee niks", "that's correct" — not "het was de bezorger"."""
+    """"klopt", "het klopt wel", "nee niks", "that's correct" — not "het was de bezorger",
+    and not a bare "ja" or "nee bedankt" (bare_reply: the customer said no to the summary)."""
+    if bare_reply(text):
+        return False
     if interpret_confirmation(text)[0] == "yes":
         return True
     joined = " ".join(folded_words(text))

@@ -83,3 +83,18 @@ def test_the_reason_is_asked_again_with_an_example(lang):
     again = compose_reason_question(state, again=True, unreadable=True)
     assert again != compose_reason_question(state) and again.count("?") == 1
     assert ("bijvoorbeeld" in again) if lang == "nl" else ("for example" in again)
+
+
+# "Klopt dat?" -> "nee" -> "Wat klopt er niet?" -> "ja": a bare yes/no/refusal answers
+# nothing, it does not say the summary was right (user test, finding 5).
+@pytest.mark.parametrize("text, bare", [
+    ("ja", True), ("nee", True), ("nee bedankt", True), ("ok", True), ("yes", True), ("no thanks", True),
+    ("ja hoor", True), ("nee, dank je", True),
+    ("klopt", False), ("het klopt wel", False), ("niks", False), ("that's correct", False),
+    ("het was de bezorger", False), ("", False),
+])
+def test_bare_reply(text, bare):
+    from bot.listening.confirmation import bare_reply, says_nothing_is_wrong
+    assert bare_reply(text) is bare
+    if bare:
+        assert says_nothing_is_wrong(text) is False
