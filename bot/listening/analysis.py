@@ -190,10 +190,15 @@ def analyze(text: str, previous_language: str | None = None) -> MessageAnalysis:
     boosters = [h for h in sent_hits if h.label in ("intensifiers", "diminishers")]
     pos_sum = neg_sum = 0.0
     clause_scores: dict[int, float] = {}
+    # "nooit die aanpak veranderen!": the "nooit" inside is praise (signals.yml praise_patterns)
+    folded_text = fold(text)
+    praise_spans = [m.span() for p in res.praise_patterns for m in p.finditer(folded_text)]
     for hit in sent_hits:
         base = POLARITY.get(hit.label)
         if base is None:
             continue
+        if base < 0 and any(s <= doc[hit.start].idx < e for s, e in praise_spans):
+            base = -base
         value = base
         clause = clause_of[hit.start]
         negated = any(0 < hit.start - n.end + 1 <= 3 and clause_of[n.start] == clause

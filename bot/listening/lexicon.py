@@ -77,6 +77,7 @@ class LanguageResources:
     markers: frozenset[str] = field(default_factory=frozenset)
     # regular expressions on the folded text, per dimension ("ik zou <werkwoord>")
     dimension_patterns: tuple[tuple[str, "re.Pattern[str]"], ...] = ()
+    praise_patterns: tuple["re.Pattern[str]", ...] = ()  # "never change X": praise (analysis.py)
     question_terms: frozenset[str] = frozenset()  # folded question phrases, matched as written
     greetings: TermIndex | None = None  # "hoi", "feedback": an opening, not yet a story
 
@@ -227,6 +228,7 @@ def _build(lexicon_file: Path, signals_file: Path) -> Resources:
             contrast_after_comma=_phrase_set(sent.get("contrast_after_comma")),
             markers=markers[lang],
             dimension_patterns=_patterns(s.get("dimension_patterns"), signals_file, lang),
+            praise_patterns=tuple(re.compile(p) for p in sent.get("praise_patterns") or ()),
             question_terms=_phrase_set(s.get("questions")),
             greetings=TermIndex(nlp, [("greeting", t) for t in s.get("greetings") or ()]),
         )
