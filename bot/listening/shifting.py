@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from html.parser import HTMLParser
 
 from .lexicon import resources
 from .nlp import LANGUAGES, fold, get_nlp
@@ -139,11 +140,55 @@ def _nl_jullie(words_: list[str], n: int, start: bool) -> str:
     return "wij"
 
 
+_TAG = re.compile(r"<[A-Za-z/!]")
+_UNSPOKEN = ("script", "style")  # their content is code, never the customer's words
+_INLINE = frozenset("a abbr b bdi bdo cite code del dfn em i ins kbd mark q s samp small span strong sub sup "
+                    "time u var font".split())
+
+
+class _TextOnly(HTMLParser):
+    """The text of a message with HTML in it: tags (and their attributes) dropped."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._unspoken = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in _UNSPOKEN:
+            self._unspoken += 1
+        elif tag not in _INLINE:
+            self.parts.append(" ")  # "<br>", "<p>": a break between words
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _UNSPOKEN:
+            self._unspoken = max(0, self._unspoken - 1)
+        elif tag not in _INLINE:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._unspoken:
+            self.parts.append(data)
+
+
+def strip_markup(text: str) -> str:
+    """``text`` without HTML tags, and without what <script>/<style> hold: what the bot
+    shifts, quotes or summarises ("the <i>checkout</i>" -> "the checkout"). "I <3 it" and
+    "< 10 euro" are no markup and stay. The stored transcript keeps what was written."""
+    if not text or not _TAG.search(text):
+        return text
+    parser = _TextOnly()
+    parser.feed(text)
+    parser.close()
+    return re.sub(r"[ \t]{2,}", " ", "".join(parser.parts)).strip()
+
+
 def shift_pronouns(text: str, language: str) -> str:
     """Perspective shift for reflections and summaries: "ik"->"je" (with the verb:
     "ik vertrouw"->"je vertrouwt"), "mijn"->"je", "jullie"->"ons/onze/wij", "my"->"your",
-    "you"->"we"/"us" (the customer's "you" is the company, the bot speaks for it)."""
-    toks = _TOKENS.findall(text)
+    "you"->"we"/"us" (the customer's "you" is the company, the bot speaks for it).
+    Markup is dropped first (strip_markup)."""
+    toks = _TOKENS.findall(strip_markup(text))
     words_idx = [i for i, t in enumerate(toks) if t[:1].isalpha()]
     words_ = [toks[i] for i in words_idx]
     out = list(toks)

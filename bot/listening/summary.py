@@ -7,7 +7,7 @@ from . import catalogue
 from .analysis import analyze_cached
 from .planning import FOLLOWUP_DIMENSIONS, ConversationState, answer_texts, asked_dimensions, state_language
 from .reflection import neutral_voice
-from .shifting import shift_pronouns
+from .shifting import shift_pronouns, strip_markup
 from .wording import (
     bare_yes_no,
     cap,
@@ -38,7 +38,7 @@ def summary_body(state: ConversationState, lang: str) -> list[str]:
     body: list[str] = []
     for key, said in answer_texts(state):
         a = analyze_cached(said, lang)
-        raw = strip_politeness(said)
+        raw = strip_politeness(strip_markup(said))
         if a.dont_know or a.done_signal or a.gibberish or says_nothing_to_add(a) \
                 or not raw or bare_yes_no(raw):
             continue  # answered, but nothing to add: "nee bedankt", "ja", "no thanks"
@@ -92,7 +92,7 @@ def _resummary_parts(state: ConversationState, correction: str) -> tuple[str, li
     """(intro, story) of the summary after a correction: the correction is the
     authoritative version."""
     lang = state_language(state)
-    corrected = clean(shift_pronouns(strip_politeness(correction or ""), lang), max_words=60)
+    corrected = clean(shift_pronouns(strip_politeness(strip_markup(correction or "")), lang), max_words=60)
     body = summary_body(state, lang) if corrected and len(corrected.split()) < RESTATEMENT_WORDS else []
     if body:
         parts = []

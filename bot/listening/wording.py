@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from .analysis import MessageAnalysis
 from .nlp import fold
+from .shifting import strip_markup
 from .wordtables import get, word_list, words
 
 WORD = re.compile(r"[\w'’-]+", re.UNICODE)
@@ -56,6 +57,7 @@ def sentence(text: str) -> str:
 
 
 def quote(text: str, max_words: int = 10) -> str:
+    text = strip_markup(text)  # never "<script>…" said back
     first = _SENTENCE_SPLIT.split(text.strip())[0].strip()
     first = first.rstrip(".!?;,: ")
     ws = first.split()

@@ -98,3 +98,36 @@ def test_bare_reply(text, bare):
     assert bare_reply(text) is bare
     if bare:
         assert says_nothing_is_wrong(text) is False
+
+
+# Markup in a message (user test, finding 4): tags and their attributes are dropped before
+# the bot shifts or quotes the words; script/style content is never said back.
+@pytest.mark.parametrize("text, lang, shifted", [
+    ("I expected the <i>checkout</i> to work", "en", "You expected the checkout to work"),
+    ("ik had <b class='x'>echt</b> verwacht dat het werkte", "nl", "je had echt verwacht dat het werkte"),
+    ("<a href=\"https://x.nl\">de link</a> in mijn mail werkte niet", "nl", "de link in je mail werkte niet"),
+    ("I <3 the drivers", "en", "You <3 the drivers"),  # not markup: left alone
+    ("prijs <10 euro en ik betaalde 12", "nl", "prijs <10 euro en je betaalde 12"),
+])
+def test_markup_is_stripped_before_the_pronoun_shift(text, lang, shifted):
+    from bot.listening.shifting import shift_pronouns
+    assert shift_pronouns(text, lang) == shifted
+
+
+@pytest.mark.parametrize("lang, reason", [
+    ("en", "<script>alert('x')</script>The driver left my parcel in the rain"),
+    ("nl", "De bezorger gooide mijn pakket over de schutting <script>document.cookie</script>"),
+    ("en", "my order <img src=x onerror=alert(1)> never came <style>p{}</style>"),
+])
+def test_summary_and_quote_never_say_markup_back(lang, reason):
+    from bot.listening.wording import quote
+    state = ConversationState(lang, 4, {"reason": reason}, asked=[])
+    said = summary_record(state) + " " + quote(reason)
+    for raw in ("<", ">", "script", "alert", "cookie", "onerror", "style"):
+        assert raw not in said, said
+    assert ("parcel" in said or "pakket" in said or "order" in said)
+
+
+def test_only_markup_leaves_nothing_to_summarise():
+    state = ConversationState("en", 4, {"reason": "<script>alert('x')</script>"}, asked=[])
+    assert "alert" not in summary_record(state) and "script" not in summary_record(state)
