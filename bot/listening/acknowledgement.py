@@ -270,6 +270,24 @@ def _fallback(a: MessageAnalysis, lang: str, turn: int, band: str | None, wish: 
     return ""
 
 
+def _only_judgement_words(text: str, lang: str) -> bool:
+    """Every word is a polar word or its modifier ("echt belachelijk", "not good")."""
+    res = resources().languages[lang]
+    doc = get_nlp(lang)(fold(text))
+    covered = {i for h in res.sentiment.find(doc, longest=True) for i in range(h.start, h.end)}
+    return all(t.i in covered for t in doc if t.is_alpha)
+
+
+def _verdict(a: MessageAnalysis, lang: str, felt) -> bool:
+    """A bare verdict of one to three words that the bot never says itself ("belachelijk",
+    "useless"; reflection.yml insults): acknowledged by its feeling, not quoted back."""
+    if a.word_count > 3 or a.aspects or felt or a.abuse or a.gibberish or a.question \
+            or a.done_signal or bare_yes_no(a.text) or a.sentiment_label != "negative":
+        return False
+    return any(reflection_mod.is_insult(w, lang) for w in WORD.findall(a.text)) \
+        and _only_judgement_words(a.text, lang)
+
+
 def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered: str | None = None,
                          band: str | None = None) -> str:
     """A short acknowledgement built from this customer's own words (may be empty).
@@ -284,6 +302,8 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
         return catalogue.text("ack_dont_know", lang, turn)  # "weet ik niet", "nee bedankt"
     wish = answered in WISH_DIMENSIONS
     felt = feeling(a, lang)
+    if _verdict(a, lang, felt):  # "belachelijk": its feeling, never the word in the bot's voice
+        return catalogue.text("ack_verdict", lang, turn)
     said = ""
     frag = fragment(a, lang) if answered in ANSWER_FRAGMENT_DIMENSIONS else None
     frag = _trimmed_fragment(frag, lang) if frag else None
@@ -296,6 +316,8 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
         frame = "in_our_place_passive"  # the answer to "what would have made it a 9 or 10?"
     elif answered == "priority" and band == "promoter":
         frame = "priority_promoter"  # the answer to "what made the difference?"
+    if frame == "impact" and a.sentiment_label == "positive":
+        frame = "impact_positive"  # "never change the drivers": praise, not "no small thing"
     if frag and frame in ("expectation", "expectation_unmet") and a.sentiment < -0.1:
         frag = None  # "dat het eten koud was": what went wrong, not what they expected
     if frag:

@@ -200,9 +200,6 @@ def test_nothing_to_add_is_accepted_not_reflected(lang, refusal):
 # --- found with the quality corpus (tests/quality/answers.yml) ---------------------------
 
 @pytest.mark.parametrize("lang, text, must", [
-    # a one-word verdict is their word, quoted: not the bot's verdict, and not silence
-    ("nl", "belachelijk", "“Belachelijk”"),
-    ("en", "useless", "“Useless”"),
     # a long clause is cut before a preposition, not echoed whole
     ("en", "The engineer didn't show up for the second appointment in a row", "the engineer didn't show up"),
     # a thing named only by the lexicon's label is not used when their own words can be quoted
@@ -248,3 +245,4 @@ def test_a_cut_never_stops_inside_a_clause():
     reason = "Ik moest weer drie keer bellen voordat iemand mijn factuur wilde aanpassen"
     said = ack("nl", 4, answer, {"reason": reason, "expectation": answer}, ["expectation"])
     assert "dat het," not in said and "eerste telefoontje" in said, said
+
