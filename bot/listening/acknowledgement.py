@@ -152,8 +152,8 @@ def fragment(a: MessageAnalysis, lang: str, max_words: int = 20) -> str | None:
 
 
 def _mentions_repeat(text: str, a: MessageAnalysis) -> bool:
-    low = fold(text)
-    return any(fold(term) in low for term in a.repeat_terms)
+    low = fold(text)  # "wr" is said back as "weer": the reflection already says "again"
+    return any(fold(term) in low for term in a.repeat_terms) or analyze_cached(text, a.language).repeat_contact
 
 
 def _trimmed_fragment(frag: str, lang: str) -> str:
@@ -306,7 +306,7 @@ def acknowledge_analysis(a: MessageAnalysis, language: str, turn: int, answered:
         return catalogue.text("ack_verdict", lang, turn)
     said = ""
     frag = fragment(a, lang) if answered in ANSWER_FRAGMENT_DIMENSIONS else None
-    frag = _trimmed_fragment(frag, lang) if frag else None
+    frag = _trimmed_fragment(reflection_mod.chat_spelling(frag, lang), lang) if frag else None
     if frag and len(frag.split()) > 9:
         frag = reflection_mod.shorten_fragment(frag, lang)
     frame = answered

@@ -226,14 +226,36 @@ def _uninvert(text: str, lang: str) -> str:
     return text
 
 
-def render(clause: Clause, message: str, lang: str, before: list[Clause] | None = None) -> tuple[str, bool] | None:
+def chat_spelling(text: str, lang: str) -> str:
+    """Chat spelling written out ("wr" -> "weer"), so the bot never says it back."""
+    table = _table(lang, "chat_spelling") or {}
+    return WORD.sub(lambda m: table.get(m.group(0).lower(), m.group(0)), text) if table else text
+
+
+def _with_article(text: str, a: MessageAnalysis, lang: str) -> str:
+    """Chat style drops the article ("bezorging was te laat"): the bot says "de bezorging"."""
+    ws = text.split()
+    if not ws or not a.aspects or a.aspects[0].start != 0 or " " in a.aspects[0].text:
+        return text
+    if fold(ws[0]) in words("wording", lang, "determiners"):
+        return text
+    if lang == "nl":
+        article = "het" if fold(ws[0]) in resources().nl_het_words else "de"
+    else:
+        article = "the"
+    return f"{article} {text}"
+
+
+def render(clause: Clause, message: str, lang: str, before: list[Clause] | None = None,
+           limit: int | None = None) -> tuple[str, bool] | None:
     """(the clause's core turned to the bot's side, whether it is a claim about us), or None
     when it cannot be said short, true and without an insult. ``before`` are the clauses
     before it: a "hij"/"he" refers to the thing the nearest of them starts with."""
-    text = clean(clause.text)
+    text = chat_spelling(clean(clause.text), lang)
     leading = _words(lang, "leading_drop")
     while text and fold(text.split()[0]) in leading and len(text.split()) > 2:
         text = text.split(None, 1)[1]
+    text = _with_article(text, clause.analysis, lang)
     text = _uninvert(text, lang)
     ws = text.split()
     if before and ws and fold(ws[0]) in _words(lang, "back_pronouns"):
@@ -247,7 +269,7 @@ def render(clause: Clause, message: str, lang: str, before: list[Clause] | None 
     else:
         text = _drop_words(text, lang)
     shifted = _neutral_company(clean(shift_pronouns(text, lang)), lang)
-    limit = int(get("reflection", "max_words"))
+    limit = limit or int(get("reflection", "max_words"))
     n_message = len(folded_words(message))
     core = _shorten(shifted, lang, limit, message)
     if not core:
@@ -268,16 +290,42 @@ def render(clause: Clause, message: str, lang: str, before: list[Clause] | None 
     return core, claim
 
 
+def _with_its_thing(chosen: Clause | None, parts: list[Clause], message: str, lang: str) -> Clause | None:
+    """"ik heb 3x gebeld over mijn factuur en het klopt nog steeds niet": the weighing
+    clause names no thing ("het klopt niet"), so it is said with the clause before it."""
+    if chosen is None or parts.index(chosen) == 0:
+        return None
+    ws = folded_words(chosen.text)
+    joiner = "en" if lang == "nl" else "and"
+    rest = ws[1:] if ws and ws[0] == joiner else ws
+    if not rest or rest[0] not in _words(lang, "refers_back"):
+        return None
+    before = parts[parts.index(chosen) - 1]
+    if not before.analysis.aspects:
+        return None
+    text = f"{before.text} {chosen.text}" if ws[0] == joiner else f"{before.text} {joiner} {chosen.text}"
+    if fold(text) not in fold(message) or len(text.split()) > 14:
+        return None
+    return Clause(text, chosen.after_contrast, analyze_cached(text, lang))
+
+
 def core_of(a: MessageAnalysis, lang: str, band: str | None) -> tuple[str, bool, Clause] | None:
     """(core, is a claim about us, the clause) of the part of ``a`` that weighs."""
     if a.gibberish or a.dont_know or a.done_signal or not a.text.strip():
         return None
     parts = clauses(a.text, lang)
     chosen = choose(parts, lang, band)
+    joined = _with_its_thing(chosen, parts, a.text, lang)
+    if joined is not None:
+        rendered = render(joined, a.text, lang, limit=int(get("reflection", "max_words_joined")))
+        if rendered:
+            return rendered[0], rendered[1], joined
     tried = [chosen] + [c for c in parts if c is not chosen] if chosen else []
     for clause in tried[:3]:
         if clause is not chosen and (clause.analysis.sentiment > 0.1) != (chosen.analysis.sentiment > 0.1):
             continue  # never swap the weighing part for its opposite
+        if clause is not chosen and not clause.analysis.aspects and clause.analysis.sentiment_label == "neutral":
+            continue  # "ik wil even kwijt wat er gebeurd is": an opening, not the substance
         i = parts.index(clause)
         rendered = render(clause, a.text, lang, parts[:i])
         if rendered:

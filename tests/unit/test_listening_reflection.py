@@ -246,3 +246,31 @@ def test_a_cut_never_stops_inside_a_clause():
     said = ack("nl", 4, answer, {"reason": reason, "expectation": answer}, ["expectation"])
     assert "dat het," not in said and "eerste telefoontje" in said, said
 
+
+# --- finding 7: a reflection keeps the substance -------------------------------------
+
+@pytest.mark.parametrize("lang, text, musts", [
+    ("nl", "ik heb 3x gebeld over mijn factuur en het klopt nog steeds niet",
+     ("factuur", "gebeld", "klopt nog steeds niet")),
+    ("nl", "bezorging was weer te laat", ("te laat",)),
+    ("nl", "bezorging was wr te laat", ("te laat",)),
+])
+def test_reflection_keeps_the_substance(lang, text, musts):
+    said = ack(lang, 2, text)
+    for must in musts:
+        assert must in said.lower(), said
+    assert len(said.split()) <= 16, said
+    assert " wr " not in f" {said.lower()} ", said  # chat spelling is not said back
+    assert not ("weer" in said and "niet voor het eerst" in said), said  # "again" once
+
+
+def test_long_story_is_reflected_by_its_substance_not_its_opening():
+    text = ("Ik wil even kwijt wat er gebeurd is. Mijn bestelling van de wasmachine werd drie keer "
+            "verzet, elke keer moest ik vrij nemen van mijn werk en elke keer kwam er niemand. " * 30)[:5000]
+    said = ack("nl", 2, text)
+    assert "kwijt" not in said, said
+
+
+def test_chat_spelling_wr_is_weer():
+    from bot.listening.analysis import analyze
+    assert analyze("bezorging was wr te laat", "nl").repeat_contact
