@@ -104,27 +104,30 @@ def cors_origins() -> list:
     return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
 
+def _switch(name: str, default: bool, says: str) -> bool:
+    """An on/off setting: unset or blank is `default`; a value that is neither on nor off
+    stops start-up with the variable's name rather than guessing."""
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "on", "true", "yes"):
+        return True
+    if raw in ("0", "off", "false", "no"):
+        return False
+    raise ValueError(f"{name} must be {says}, got {raw!r}")
+
+
 def rasa_patches_enabled() -> bool:
     """GEHOOR_RASA_PATCHES: `on` (default) installs Gehoor's Rasa patches when the Rasa server
     starts (bot/rasa_patches/); `off` runs stock Rasa."""
-    raw = os.environ.get("GEHOOR_RASA_PATCHES", "").strip().lower()
-    if raw in ("", "on", "1", "true", "yes"):
-        return True
-    if raw in ("off", "0", "false", "no"):
-        return False
-    raise ValueError(f"GEHOOR_RASA_PATCHES must be on or off, got {raw!r}")
+    return _switch("GEHOOR_RASA_PATCHES", True, "on or off")
 
 
 def rest_dev_enabled() -> bool:
     """GEHOOR_REST_DEV: `1` turns on the unauthenticated plain REST channel
     (/webhooks/rest/webhook, bot/channels/rest_dev.py) for development, tests and
     benchmarks. Off by default: anyone reaching it could write into any conversation."""
-    raw = os.environ.get("GEHOOR_REST_DEV", "").strip().lower()
-    if raw in ("", "0", "off", "false", "no"):
-        return False
-    if raw in ("1", "on", "true", "yes"):
-        return True
-    raise ValueError(f"GEHOOR_REST_DEV must be 1 or 0, got {raw!r}")
+    return _switch("GEHOOR_REST_DEV", False, "1 or 0")
 
 
 def alerts_file():
