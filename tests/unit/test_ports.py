@@ -1,4 +1,5 @@
 """bot.ops.ports: test servers get ports outside the kernel's ephemeral range (CI flake: nginx lost its port)."""
+import itertools
 import socket
 
 import pytest
@@ -19,7 +20,8 @@ def test_a_port_someone_listens_on_is_not_handed_out(monkeypatch):
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         busy = listener.getsockname()[1]
-        draws = iter([busy, busy, busy + 1])  # the busy port twice, then its neighbour
+        # The busy port twice, then its neighbours (one of them may be taken by another test).
+        draws = itertools.chain([busy, busy], itertools.count(busy + 1))
         monkeypatch.setattr(ports.random, "randint", lambda low, high: next(draws))
         monkeypatch.setattr(ports, "ephemeral_range", lambda: (65000, 65535))
         monkeypatch.setattr(ports, "LOWEST", 1024)
